@@ -1,0 +1,1 @@
+"""Pure augmentation library (no Dagster): families, recipes, seeding, records."""

@@ -1,0 +1,101 @@
+"""The overlay pool, fonts and emoji: listed once per run, then passed to workers.
+
+Families refer to these by name (pool file name, font file name, emoji path
+relative to the emoji folder), so a record stays meaningful on another machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from augly.utils import EMOJI_DIR, FONTS_DIR, MEME_DEFAULT_FONT
+from PIL import Image, ImageFont
+
+from vsc_assets.io.images import BadImageError, list_images, load_rgb
+
+AUGLY_FONTS_DIR = Path(FONTS_DIR)
+AUGLY_EMOJI_DIR = Path(EMOJI_DIR)
+AUGLY_MEME_FONT = Path(MEME_DEFAULT_FONT)
+
+
+@dataclass(frozen=True)
+class AugmentAssets:
+    pool: tuple[Path, ...]
+    fonts: tuple[Path, ...]  # .ttf files that have their .pkl character list beside them
+    emoji: tuple[Path, ...]
+    emoji_dir: Path
+    meme_default_font: Path = AUGLY_MEME_FONT
+    _pool_by_name: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    _font_by_name: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        if not self.pool:
+            raise ValueError("the overlay pool is empty: no image to overlay, stack or blend with")
+        if not self.fonts:
+            raise ValueError("no usable font: need .ttf files with their .pkl character lists")
+        if not self.emoji:
+            raise ValueError("no emoji PNG found")
+        self._pool_by_name.update({p.name: p for p in self.pool})
+        self._font_by_name.update({p.name: p for p in self.fonts})
+        self._font_by_name.setdefault(self.meme_default_font.name, self.meme_default_font)
+
+    def pool_path(self, name: str) -> Path:
+        return self._pool_by_name[name]
+
+    def font_path(self, name: str) -> Path:
+        return self._font_by_name[name]
+
+    def emoji_path(self, rel: str) -> Path:
+        return self.emoji_dir / rel
+
+    def emoji_name(self, path: Path) -> str:
+        return path.relative_to(self.emoji_dir).as_posix()
+
+
+def list_fonts(folder: Path) -> tuple[Path, ...]:
+    return tuple(
+        p for p in sorted(folder.glob("*.ttf")) if p.with_suffix(".pkl").is_file()
+    )
+
+
+def list_assets(
+    pool_dir: Path | None,
+    disc21_dir: Path,
+    fonts_dir: Path | None = None,
+    emoji_dir: Path | None = None,
+) -> AugmentAssets:
+    """List everything once. Without a pool folder, the DISC21 images ending in 9 are the pool."""
+    if pool_dir is not None and pool_dir.is_dir():
+        pool = tuple(list_images(pool_dir))
+    else:
+        pool = tuple(p for p in list_images(disc21_dir) if p.stem.endswith("9"))
+    fonts = list_fonts(fonts_dir) if fonts_dir is not None and fonts_dir.is_dir() else ()
+    if not fonts:
+        fonts = list_fonts(AUGLY_FONTS_DIR)
+    if emoji_dir is None or not any(emoji_dir.rglob("*.png")):
+        emoji_dir = AUGLY_EMOJI_DIR
+    emoji = tuple(sorted(emoji_dir.rglob("*.png")))
+    return AugmentAssets(pool=pool, fonts=fonts, emoji=emoji, emoji_dir=emoji_dir)
+
+
+@functools.lru_cache(maxsize=64)
+def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+@functools.lru_cache(maxsize=256)
+def font_characters(path: str) -> tuple[int, ...]:
+    with open(Path(path).with_suffix(".pkl"), "rb") as fh:
+        return tuple(pickle.load(fh))
+
+
+def load_pool_image(path: Path, max_side: int, max_pixels: int) -> tuple[Image.Image, str | None]:
+    """A pool image as RGB, or a mid-grey stand-in and the reason when it can't be read."""
+    try:
+        im, _ = load_rgb(path, max_side=max_side, max_working_pixels=max_pixels)
+        return im, None
+    except BadImageError as exc:
+        return Image.new("RGB", (max_side, max_side), (128, 128, 128)), exc.reason

@@ -1,0 +1,83 @@
+"""The s27 and s3 chains and variant 0, as in shared/SPEC.md artifact 1.
+
+``plan_chain`` draws everything (which families, in which order, their
+parameters); ``run_plan`` applies a plan and is deterministic. A plan is the
+JSON-safe ``ops`` list of the record, so any output can be replayed from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, SQUARE, ChainContext
+from vsc_assets.augment.assets_pool import AugmentAssets
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    k_min: int
+    k_max: int
+    meme_random_font: bool
+
+
+RECIPES = {
+    "s27": Recipe("s27", 2, 7, meme_random_font=False),
+    "s3": Recipe("s3", 3, 3, meme_random_font=True),
+}
+
+
+def recipe_for_set(set_name: str) -> Recipe:
+    """train_v1_s27_all -> s27; train_v1_s3_all and train_v1_s3_r1_all -> s3."""
+    for part in set_name.split("_"):
+        if part in RECIPES:
+            return RECIPES[part]
+    raise ValueError(f"no recipe named in set {set_name!r} (expected s27 or s3)")
+
+
+def plan_chain(rng: np.random.Generator, recipe: Recipe, ctx: ChainContext) -> list[dict]:
+    k = int(rng.integers(recipe.k_min, recipe.k_max + 1))
+    chosen = rng.choice(len(FAMILY_NAMES), size=k, replace=False)  # random order, no repeats
+    ops = []
+    for index in chosen:
+        family = FAMILIES[FAMILY_NAMES[index]]
+        ops.append({"name": family.name, "params": family.sample(rng, ctx)})
+    return ops
+
+
+def _rgb(img: Image.Image) -> Image.Image:
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def run_plan(img: Image.Image, ops: list[dict], ctx: ChainContext) -> Image.Image:
+    img = _rgb(img)
+    for op in ops:
+        img = _rgb(FAMILIES[op["name"]].apply(img, op["params"], ctx))
+    return img if img.size == SQUARE else img.resize(SQUARE, Image.Resampling.BILINEAR)
+
+
+def plain_resize(img: Image.Image) -> Image.Image:
+    """Variant 0: the source itself at 256x256."""
+    return img.convert("RGB").resize(SQUARE, Image.Resampling.BICUBIC)
+
+
+VARIANT0_OPS = [{"name": "resize", "params": {"size": SQUARE[0], "resample": "bicubic"}}]
+
+
+def make_variant(
+    source: Image.Image,
+    variant: int,
+    recipe: Recipe,
+    assets: AugmentAssets,
+    rng: np.random.Generator,
+    pixel_scale: float = 1.0,
+) -> tuple[Image.Image, list[dict], list[dict]]:
+    """One output image with its ops and fallbacks."""
+    if variant == 0:
+        return plain_resize(source), VARIANT0_OPS, []
+    ctx = ChainContext(assets=assets, meme_random_font=recipe.meme_random_font, pixel_scale=pixel_scale)
+    ops = plan_chain(rng, recipe, ctx)
+    return run_plan(source, ops, ctx), ops, ctx.fallbacks

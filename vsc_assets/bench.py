@@ -1,0 +1,83 @@
+"""`vsc-assets bench`: images/s per core of the s27 and s3 pipelines against the floor.
+
+The floor is what any pipeline must at least do: decode each source once,
+then 20 times resize to 256x256 and encode at quality 100. Everything runs in
+this one process, on the demo sources, encoding to memory (no disk writes).
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from vsc_assets.augment.assets_pool import list_assets
+from vsc_assets.augment.generate import SetJob, render_source
+from vsc_assets.constants import OUTPUT_SIZE, S3, S27, VARIANTS_PER_SOURCE
+from vsc_assets.demo import make_disc21_demo
+from vsc_assets.io.images import encode_jpeg, load_rgb
+from vsc_assets.sets import disc21_sources
+
+
+def floor_rate(paths: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        with Image.open(path) as im:
+            image = im.convert("RGB")
+        for _ in range(VARIANTS_PER_SOURCE):
+            encode_jpeg(image.resize((OUTPUT_SIZE, OUTPUT_SIZE), Image.Resampling.BILINEAR))
+    return len(paths) * VARIANTS_PER_SOURCE / (time.perf_counter() - started)
+
+
+def pipeline_rate(job: SetJob, sources) -> float:
+    started = time.perf_counter()
+    files = 0
+    for source in sources:
+        image, info = load_rgb(source.path)
+        for _ in render_source(job, source, image, info):
+            files += 1
+    return files / (time.perf_counter() - started)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_bench(quick: bool = False, echo=print) -> dict:
+    count = 300 if quick else 1000
+    with tempfile.TemporaryDirectory(prefix="vsc-bench-") as tmp:
+        disc21 = Path(tmp) / "training_images"
+        make_disc21_demo(disc21, count=count)
+        # The one truncated demo file is no fair source for either side.
+        sources = [s for s in disc21_sources(disc21) if s.path.stat().st_size > 0]
+        sources = [s for s in sources if _decodes(s.path)]
+        assets = list_assets(None, disc21)
+        paths = [s.path for s in sources]
+        echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
+        floor_a = floor_rate(paths)
+        s27 = pipeline_rate(SetJob(S27, 0, assets, Path(tmp)), sources)
+        s3 = pipeline_rate(SetJob(S3, 0, assets, Path(tmp)), sources)
+        floor_b = floor_rate(paths)
+    floor = (floor_a + floor_b) / 2
+    result = {
+        "sources": len(sources),
+        "floor_images_per_s": round(floor, 1),
+        "s27_images_per_s_per_core": round(s27, 1),
+        "s3_images_per_s_per_core": round(s3, 1),
+        "efficiency_s27": round(s27 / floor, 3),
+        "efficiency_s3": round(s3 / floor, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    echo(f"floor {floor:.1f} img/s (first {floor_a:.1f}, last {floor_b:.1f}); s27 {s27:.1f}; s3 {s3:.1f} img/s per core")
+    return result
+
+
+def _decodes(path: Path) -> bool:
+    try:
+        load_rgb(path)
+        return True
+    except Exception:
+        return False

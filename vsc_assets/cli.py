@@ -1,0 +1,109 @@
+"""The `vsc-assets` command: demo, materialize, register, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DISC21_SETS
+from vsc_assets.layout import Layout, resolve_root
+
+DEMO_SOURCES_PER_PARTITION = 50
+
+
+def _selection(text: str | None) -> list[str]:
+    if not text:
+        return list(DISC21_SETS)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DISC21_SETS]
+    if unknown:
+        raise SystemExit(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(DISC21_SETS)}")
+    # Greyscale sets need their colour set in the same plan; Dagster orders them.
+    return [n for n in DISC21_SETS if n in names]
+
+
+def cmd_materialize(args, per_partition: int | None = None) -> int:
+    from vsc_assets.runner import materialize_missing, set_file_counts
+
+    layout = Layout(resolve_root(args.root))
+    if not layout.disc21_dir.is_dir():
+        print(f"error: {layout.disc21_dir} does not exist (run `vsc-assets demo` or point --root at your data)", file=sys.stderr)
+        return 2
+    print(f"root {layout.root}; Dagster instance {layout.dagster_home}")
+    summary = materialize_missing(
+        layout,
+        _selection(args.select),
+        workers=args.workers,
+        per_partition=per_partition or args.sources_per_partition,
+    )
+    print(f"{summary.runs} run(s), {summary.skipped} partition(s) already complete, {len(summary.failed)} failed")
+    for key in summary.failed:
+        print(f"failed partition: {key}")
+    for check in summary.failed_checks:
+        print(f"failed check: {check}")
+    print(json.dumps(set_file_counts(layout)))
+    return 0 if summary.ok else 1
+
+
+def cmd_demo(args) -> int:
+    from vsc_assets.demo import make_disc21_demo
+
+    layout = Layout(resolve_root(args.root))
+    written = make_disc21_demo(layout.disc21_dir)
+    print(f"demo DISC21 images: {written} written to {layout.disc21_dir}" if written else f"demo data present in {layout.disc21_dir}")
+    return cmd_materialize(args, per_partition=DEMO_SOURCES_PER_PARTITION)
+
+
+def cmd_register(args) -> int:
+    from vsc_assets.runner import open_instance, register_partitions
+
+    layout = Layout(resolve_root(args.root))
+    added = register_partitions(open_instance(layout), layout, args.sources_per_partition)
+    print(json.dumps({"added": added}))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from vsc_assets.bench import run_bench
+
+    print(json.dumps(run_bench(quick=args.quick)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vsc-assets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_root(p):
+        p.add_argument("--root", help="data root (default: $VSC_ROOT or ./vsc-data)")
+        return p
+
+    def with_run_options(p):
+        p.add_argument("--select", help=f"comma-separated sets (default all: {','.join(DISC21_SETS)})")
+        p.add_argument("--workers", type=int, default=0, help="worker processes per run (default: all cores)")
+        p.add_argument(
+            "--sources-per-partition",
+            type=int,
+            default=DEFAULT_SOURCES_PER_PARTITION,
+            help="sources per new partition key (existing keys keep theirs)",
+        )
+        return p
+
+    with_run_options(with_root(sub.add_parser("materialize", help="materialize missing or failed partitions")))
+    with_run_options(with_root(sub.add_parser("demo", help="build the demo dataset, then materialize")))
+    reg = with_root(sub.add_parser("register", help="register partitions for the data under the root"))
+    reg.add_argument("--sources-per-partition", type=int, default=DEFAULT_SOURCES_PER_PARTITION)
+    bench = sub.add_parser("bench", help="images/s per core against the floor")
+    bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "bench": cmd_bench}
+    return handler[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

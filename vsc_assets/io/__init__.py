@@ -1,0 +1,1 @@
+"""File handling shared by every artifact: decoding, encoding, atomic writes, manifests."""

@@ -1,0 +1,248 @@
+"""Building one partition of an augmented set, without Dagster.
+
+The Dagster assets call these and turn the report into metadata and check
+results; the CLI's benchmark and the tests call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from PIL import Image
+
+from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
+from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
+from vsc_assets.chunks import parse_range_key
+from vsc_assets.constants import OUTPUT_SIZE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
+from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
+from vsc_assets.io.contact_sheet import contact_sheet
+from vsc_assets.io.images import encode_jpeg, list_images
+from vsc_assets.io.manifest import AUGMENTED_SCHEMA, read_manifest, write_manifest
+from vsc_assets.layout import Layout
+from vsc_assets.parallel import run_tasks
+
+NAME_RE = re.compile(r"^(\d+)_(\d+)\.jpg$")
+Progress = Callable[[int, int], None]
+
+
+def disc21_sources(disc21_dir: Path) -> list[Source]:
+    """Every 10th image of the sorted list; pid = index // 10."""
+    images = list_images(disc21_dir)
+    return [Source(path, i // SOURCE_STRIDE) for i, path in enumerate(images) if i % SOURCE_STRIDE == 0]
+
+
+def sources_in_key(sources: list[Source], key: str) -> list[Source]:
+    first, last = parse_range_key(key)
+    return [s for s in sources if first <= s.pid <= last]
+
+
+def disc21_assets(layout: Layout) -> AugmentAssets:
+    return list_assets(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir)
+
+
+@dataclass
+class CheckOutcome:
+    passed: bool
+    description: str
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class PartitionReport:
+    set_name: str
+    partition_key: str
+    sources: int
+    files: int
+    seconds: float
+    bad_inputs: list[dict]
+    manifest: Path
+    preview: bytes | None
+    family_counts: dict
+    fallback_files: int
+    checks: dict[str, CheckOutcome]
+
+    @property
+    def images_per_second(self) -> float:
+        return self.files / self.seconds if self.seconds > 0 else 0.0
+
+
+# ------------------------------------------------------------------ checks
+
+
+def check_files_per_source(folder: Path, pids: list[int], mode: str) -> CheckOutcome:
+    missing = [
+        output_name(pid, j)
+        for pid in pids
+        for j in range(VARIANTS_PER_SOURCE)
+        if not (folder / output_name(pid, j)).is_file()
+    ]
+    return CheckOutcome(
+        not missing,
+        f"{VARIANTS_PER_SOURCE} files for each of {len(pids)} readable sources",
+        {"missing": missing[:20], "missing_count": len(missing)},
+    )
+
+
+def check_decodable(folder: Path, pids: list[int], mode: str) -> CheckOutcome:
+    """Every file decodes fully (at 1/8 scale: every DCT block is still read) as 256x256 of ``mode``."""
+    bad = []
+    for pid in pids:
+        for j in range(VARIANTS_PER_SOURCE):
+            path = folder / output_name(pid, j)
+            try:
+                with Image.open(path) as im:
+                    if im.format != "JPEG" or im.size != (OUTPUT_SIZE, OUTPUT_SIZE) or im.mode != mode:
+                        bad.append(f"{path.name}: {im.format} {im.size} {im.mode}")
+                        continue
+                    im.draft(mode, (OUTPUT_SIZE // 8, OUTPUT_SIZE // 8))
+                    im.load()
+            except (OSError, ValueError) as exc:
+                bad.append(f"{path.name}: {exc}")
+    return CheckOutcome(not bad, f"every file a decodable {OUTPUT_SIZE}x{OUTPUT_SIZE} {mode} JPEG", {"bad": bad[:20], "bad_count": len(bad)})
+
+
+def check_names(folder: Path) -> CheckOutcome:
+    """Training code takes the class from int(name.split('_')[0]): every name must parse."""
+    names = os.listdir(folder) if folder.is_dir() else []
+    # Hidden temp files of writers still at work are not part of the set.
+    bad = [n for n in names if not NAME_RE.match(n) and not n.startswith(TEMP_PREFIX)]
+    return CheckOutcome(not bad, "every file in the set folder is named {pid}_{j}.jpg", {"bad": bad[:20], "bad_count": len(bad)})
+
+
+def run_checks(folder: Path, pids: list[int], mode: str) -> dict[str, CheckOutcome]:
+    return {
+        "files_per_source": check_files_per_source(folder, pids, mode),
+        "decodable_256": check_decodable(folder, pids, mode),
+        "names_parse": check_names(folder),
+    }
+
+
+# ------------------------------------------------------------------ colour sets
+
+
+def build_colour_partition(
+    layout: Layout,
+    set_name: str,
+    partition_key: str,
+    base_seed: int,
+    workers: int,
+    sources: list[Source] | None = None,
+    assets: AugmentAssets | None = None,
+    progress: Progress | None = None,
+) -> PartitionReport:
+    started = time.perf_counter()
+    sources = sources_in_key(sources if sources is not None else disc21_sources(layout.disc21_dir), partition_key)
+    assets = assets or disc21_assets(layout)
+    out_dir = layout.set_dir(set_name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    job = SetJob(set_name, base_seed, assets, out_dir)
+    rows: list[dict] = []
+    for done, source_rows in enumerate(run_tasks(augment_source, job, sources, workers), start=1):
+        rows.extend(source_rows)
+        if progress:
+            progress(done, len(sources))
+    manifest = layout.manifest_path(set_name, partition_key)
+    write_manifest(manifest, rows, AUGMENTED_SCHEMA)
+    return _report(layout, set_name, partition_key, rows, started, "RGB", manifest)
+
+
+def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> PartitionReport:
+    out_dir = layout.set_dir(set_name)
+    bad = [{"file": r["source_file"], "reason": r["error"]} for r in rows if r["error"]]
+    good = [r for r in rows if not r["error"]]
+    pids = sorted({r["pid"] for r in good})
+    families: Counter = Counter()
+    fallback_files = 0
+    for r in good:
+        record = json.loads(r["record"])
+        families.update(record["families"])
+        fallback_files += bool(record["fallbacks"])
+    seconds = time.perf_counter() - started
+    preview = None
+    if pids:
+        preview = contact_sheet([out_dir / output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)])
+        write_bytes_atomic(_mkparent(layout.preview_path(set_name, partition_key)), preview)
+    return PartitionReport(
+        set_name=set_name,
+        partition_key=partition_key,
+        sources=len(pids) + len(bad),
+        files=len(good),
+        seconds=seconds,
+        bad_inputs=bad,
+        manifest=manifest,
+        preview=preview,
+        family_counts=dict(sorted(families.items())),
+        fallback_files=fallback_files,
+        checks=run_checks(out_dir, pids, mode),
+    )
+
+
+def _mkparent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ------------------------------------------------------------------ greyscale sets
+
+
+@dataclass(frozen=True)
+class GreyJob:
+    colour_dir: Path
+    out_dir: Path
+
+
+def greyscale_files(job: GreyJob, names: list[str]) -> list[str | None]:
+    """Convert each colour file to single-channel L; returns an error per name (None if fine)."""
+    errors = []
+    for name in names:
+        try:
+            with Image.open(job.colour_dir / name) as im:
+                grey = im.convert("L")
+            write_bytes_atomic(job.out_dir / name, encode_jpeg(grey))
+            errors.append(None)
+        except OSError as exc:
+            errors.append(f"{job.colour_dir / name}: {exc}")
+    return errors
+
+
+def build_grey_partition(
+    layout: Layout,
+    colour_set: str,
+    grey_set: str,
+    partition_key: str,
+    workers: int,
+    progress: Progress | None = None,
+) -> PartitionReport:
+    started = time.perf_counter()
+    colour_manifest = layout.manifest_path(colour_set, partition_key)
+    if not colour_manifest.is_file():
+        raise FileNotFoundError(
+            f"{colour_manifest}: the {colour_set} partition {partition_key} has not been materialized"
+        )
+    colour_rows = read_manifest(colour_manifest)
+    job = GreyJob(layout.set_dir(colour_set), layout.set_dir(grey_set))
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    by_source: dict[int, list[dict]] = {}
+    for row in colour_rows:
+        if not row["error"]:
+            by_source.setdefault(row["pid"], []).append(row)
+    batches = list(by_source.values())
+    rows = [r for r in colour_rows if r["error"]]
+    for done, (batch, errors) in enumerate(
+        zip(batches, run_tasks(greyscale_files, job, [[r["name"] for r in b] for b in batches], workers)),
+        start=1,
+    ):
+        for row, error in zip(batch, errors):
+            rows.append({**row, "error": error} if error else row)
+        if progress:
+            progress(done, len(batches))
+    manifest = layout.manifest_path(grey_set, partition_key)
+    write_manifest(manifest, rows, AUGMENTED_SCHEMA)
+    return _report(layout, grey_set, partition_key, rows, started, "L", manifest)

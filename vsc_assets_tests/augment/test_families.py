@@ -1,0 +1,350 @@
+"""Every family: its sampler draws the SPEC ranges, its apply is deterministic and never raises."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+
+import augly.image.functional as augly_f
+import numpy as np
+import pytest
+from PIL import Image
+
+from vsc_assets.augment import families as fam
+from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, ChainContext
+from vsc_assets.demo import demo_image
+
+
+def ctx_for(assets, **kw) -> ChainContext:
+    return ChainContext(assets=assets, **kw)
+
+
+def draws(name, assets, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    ctx = ctx_for(assets)
+    return [FAMILIES[name].sample(rng, ctx) for _ in range(n)]
+
+
+def apply(name, img, params, assets, **kw):
+    ctx = ctx_for(assets, **kw)
+    return FAMILIES[name].apply(img, params, ctx), ctx
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return demo_image(3).convert("RGB").resize((320, 240))
+
+
+def in_range(values, low, high):
+    return all(low <= v <= high for v in values)
+
+
+# ------------------------------------------------------------ registry
+
+
+def test_registry_has_24_families_each_with_sampler_applier_and_test():
+    assert len(FAMILY_NAMES) == 24 and len(set(FAMILY_NAMES)) == 24
+    module = sys.modules[__name__]
+    for name in FAMILY_NAMES:
+        assert callable(getattr(fam, f"sample_{name}", None)), f"sample_{name} missing"
+        assert callable(getattr(fam, f"apply_{name}", None)), f"apply_{name} missing"
+        assert callable(getattr(module, f"test_{name}", None)), f"test_{name} missing"
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_every_family_is_json_safe_deterministic_and_does_not_touch_its_input(name, assets, photo):
+    import json
+
+    before = photo.tobytes()
+    for params in draws(name, assets, n=5, seed=7):
+        assert json.loads(json.dumps(params)) == params
+        a, _ = apply(name, photo, params, assets)
+        b, _ = apply(name, photo, params, assets)
+        assert a.tobytes() == b.tobytes()
+        assert min(a.size) >= 1
+    assert photo.tobytes() == before
+
+
+# ------------------------------------------------------------ one test per family
+
+
+def test_change_channel(assets, photo):
+    ps = draws("change_channel", assets)
+    modes = {p["mode"] for p in ps}
+    assert modes == {"shift", "swap", "invert"}
+    assert in_range([p["shift"] for p in ps if p["mode"] == "shift"], 0, 39)
+    out, _ = apply("change_channel", photo, {"mode": "shift", "shift": 10}, assets)
+    assert out.size == (256, 256)
+    # shift: R rolled by (s, -s), B by (-s, s), then s px cropped off each border
+    arr = np.asarray(photo)
+    expected = arr.copy()
+    expected[..., 0] = np.roll(arr[..., 0], (10, -10), axis=(0, 1))
+    expected[..., 2] = np.roll(arr[..., 2], (-10, 10), axis=(0, 1))
+    expected = Image.fromarray(np.ascontiguousarray(expected[10:-10, 10:-10])).resize((256, 256), Image.BILINEAR)
+    assert out.tobytes() == expected.tobytes()
+    swapped, _ = apply("change_channel", photo, {"mode": "swap", "order": [2, 1, 0]}, assets)
+    assert np.array_equal(np.asarray(swapped), np.asarray(photo.resize((256, 256), Image.BILINEAR))[..., ::-1])
+
+
+def test_change_channel_shift_clamped_on_tiny_image(assets):
+    tiny = Image.new("RGB", (9, 40), (1, 2, 3))
+    out, ctx = apply("change_channel", tiny, {"mode": "shift", "shift": 39}, assets)
+    assert out.size == (256, 256)
+    assert ctx.fallbacks and ctx.fallbacks[0]["shift"] == 4
+
+
+def test_pad_square(assets, photo):
+    assert all(len(p["color"]) == 3 and in_range(p["color"], 0, 255) for p in draws("pad_square", assets))
+    out, _ = apply("pad_square", photo, {"color": [255, 0, 0]}, assets)
+    assert out.size == (256, 256)
+    assert out.getpixel((128, 2)) == (255, 0, 0)  # 320x240 padded top and bottom
+
+
+def test_resized_crop(assets, photo):
+    ps = draws("resized_crop", assets)
+    assert in_range([p["scale"] for p in ps], 0.3, 1.0)
+    assert in_range([math.exp(p["log_ratio"]) for p in ps], 3 / 4, 4 / 3)
+    out, _ = apply("resized_crop", photo, {"scale": 1.0, "log_ratio": 0.0, "x": 0.0, "y": 0.0}, assets)
+    assert out.size == (256, 256)
+
+
+def test_rotate(assets, photo):
+    assert in_range([p["degrees"] for p in draws("rotate", assets)], 0, 360)
+    out, _ = apply("rotate", photo, {"degrees": 45.0}, assets)
+    assert out.size == augly_f.rotate(photo, degrees=45.0).size
+
+
+def test_image_opaque(assets, photo):
+    ps = draws("image_opaque", assets)
+    assert in_range([p["opacity"] for p in ps], 0.2, 1.0)
+    assert {p["pool_image"] for p in ps} <= {p.name for p in assets.pool}
+    out, _ = apply("image_opaque", photo, ps[0], assets)
+    assert out.size == (256, 256)
+
+
+def test_grayscale(assets, photo):
+    out, _ = apply("grayscale", photo, {}, assets)
+    arr = np.asarray(out)
+    assert out.mode == "RGB" and np.array_equal(arr[..., 0], arr[..., 1])
+
+
+def test_color_jitter(assets, photo):
+    ps = draws("color_jitter", assets)
+    assert in_range([p["brightness"] for p in ps], 0, 4)
+    assert in_range([p["contrast"] for p in ps], 0, 5)
+    assert in_range([p["saturation"] for p in ps], 0, 5)
+    assert in_range([p["hue"] for p in ps], -0.5, 0.5)
+    assert all(sorted(p["order"]) == [0, 1, 2, 3] for p in ps)
+    black, _ = apply("color_jitter", photo, {"brightness": 0.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0, "order": [0, 1, 2, 3]}, assets)
+    assert np.asarray(black).max() == 0
+
+
+def test_blur(assets, photo):
+    assert in_range([p["radius"] for p in draws("blur", assets)], 2, 5)
+    full, _ = apply("blur", photo, {"radius": 4.0}, assets)
+    assert full.tobytes() == augly_f.blur(photo, radius=4.0).tobytes()
+    half, _ = apply("blur", photo, {"radius": 4.0}, assets, pixel_scale=0.5)
+    assert half.tobytes() == augly_f.blur(photo, radius=2.0).tobytes()
+
+
+def test_pixelization(assets, photo):
+    assert in_range([p["ratio"] for p in draws("pixelization", assets)], 0.1, 1)
+    out, _ = apply("pixelization", photo, {"ratio": 0.2}, assets)
+    assert out.tobytes() == augly_f.pixelization(photo, ratio=0.2).tobytes()
+    tiny, ctx = apply("pixelization", Image.new("RGB", (5, 300)), {"ratio": 0.1}, assets)
+    assert tiny.size == (5, 300) and ctx.fallbacks
+
+
+def test_pad(assets, photo):
+    ps = draws("pad", assets)
+    assert in_range([p["w_factor"] for p in ps], 0, 0.5) and in_range([p["h_factor"] for p in ps], 0, 0.5)
+    out, _ = apply("pad", photo, {"w_factor": 0.5, "h_factor": 0.0, "color": [0, 255, 0]}, assets)
+    assert out.size == (256, 256) and out.getpixel((2, 128)) == (0, 255, 0)
+
+
+def test_noise(assets, photo):
+    ps = draws("noise", assets)
+    assert in_range([p["mean"] for p in ps], 0, 0.5) and in_range([p["var"] for p in ps], 0, 0.5)
+    a, _ = apply("noise", photo, {"mean": 0.1, "var": 0.05, "seed": 1}, assets)
+    b, _ = apply("noise", photo, {"mean": 0.1, "var": 0.05, "seed": 2}, assets)
+    assert a.tobytes() != b.tobytes()  # the published recipe gave every image the same pattern
+    state = np.random.get_state()[1].copy()
+    apply("noise", photo, {"mean": 0.1, "var": 0.05, "seed": 3}, assets)
+    assert np.array_equal(state, np.random.get_state()[1])  # NumPy's global generator untouched
+    # mean 0.1 on [0, 1] brightens on average
+    assert np.asarray(a).mean() > np.asarray(photo).mean()
+
+
+def test_vflip(assets, photo):
+    out, _ = apply("vflip", photo, {}, assets)
+    assert out.tobytes() == photo.transpose(Image.FLIP_TOP_BOTTOM).tobytes()
+
+
+def test_hflip(assets, photo):
+    out, _ = apply("hflip", photo, {}, assets)
+    assert out.tobytes() == photo.transpose(Image.FLIP_LEFT_RIGHT).tobytes()
+
+
+def test_encoding_quality(assets, photo):
+    qs = [p["quality"] for p in draws("encoding_quality", assets)]
+    assert in_range(qs, 0, 49) and all(isinstance(q, int) for q in qs)
+    out, _ = apply("encoding_quality", photo, {"quality": 5}, assets)
+    assert out.size == photo.size and out.tobytes() != photo.tobytes()
+
+
+def test_overlay_stripes(assets, photo):
+    ps = draws("overlay_stripes", assets)
+    assert in_range([p["line_angle"] for p in ps], 0, 360)
+    assert all(isinstance(p["line_angle"], int) for p in ps)
+    for key in ("line_width", "line_density", "line_opacity"):
+        assert in_range([p[key] for p in ps], 0, 1)
+    out, _ = apply("overlay_stripes", photo, ps[0], assets)
+    assert out.size == photo.size
+
+
+def test_sharpen(assets, photo):
+    assert in_range([p["factor"] for p in draws("sharpen", assets)], 2, 20)
+    out, _ = apply("sharpen", photo, {"factor": 5.0}, assets)
+    assert out.tobytes() == augly_f.sharpen(photo, factor=5.0).tobytes()
+
+
+def test_skew(assets, photo):
+    assert in_range([p["skew_factor"] for p in draws("skew", assets)], -2, 2)
+    out, _ = apply("skew", photo, {"skew_factor": 1.0}, assets)
+    assert out.tobytes() == augly_f.skew(photo, skew_factor=1.0).tobytes()
+
+
+def test_shuffle_pixels(assets, photo):
+    assert in_range([p["factor"] for p in draws("shuffle_pixels", assets)], 0.1, 0.5)
+    out, _ = apply("shuffle_pixels", photo, {"factor": 0.3, "seed": 5}, assets)
+    a, b = np.asarray(photo).reshape(-1, 3), np.asarray(out).reshape(-1, 3)
+    changed = np.any(a != b, axis=1).mean()
+    assert 0.05 < changed <= 0.3
+    # the same pixels, rearranged
+    assert sorted(map(tuple, a)) == sorted(map(tuple, b))
+    other, _ = apply("shuffle_pixels", photo, {"factor": 0.3, "seed": 6}, assets)
+    assert other.tobytes() != out.tobytes()
+
+
+def test_meme_format(assets, photo):
+    ps = draws("meme_format", assets)
+    assert all(1 <= len(p["text"]) <= 10 and len(set(p["text"])) == len(p["text"]) and p["text"].isalpha() for p in ps)
+    assert in_range([p["caption_height"] for p in ps], 100, 300)
+    assert {p["font"] for p in ps} == {assets.meme_default_font.name}  # s27 keeps AugLy's default
+    s3 = [fam.sample_meme_format(np.random.default_rng(i), ctx_for(assets, meme_random_font=True)) for i in range(50)]
+    assert len({p["font"] for p in s3}) > 10 and all(p["font"].endswith(".ttf") for p in s3)
+    # AugLy 1.0.0's own meme_format calls getsize_multiline, gone since Pillow 10
+    with pytest.raises(AttributeError):
+        augly_f.meme_format(photo, text="abc")
+    out, _ = apply("meme_format", photo, {**ps[0], "meme_bg_color": [0, 0, 255], "caption_height": 200}, assets)
+    assert out.size == (256, 256)
+    assert out.getpixel((2, 2)) == (0, 0, 255)  # the caption band sits on top
+
+
+def test_overlay_emoji(assets, photo):
+    ps = draws("overlay_emoji", assets)
+    assert in_range([p["opacity"] for p in ps], 0.2, 1) and in_range([p["emoji_size"] for p in ps], 0.2, 1)
+    assert in_range([p["x_pos"] for p in ps], 0, 0.5) and in_range([p["y_pos"] for p in ps], 0, 0.5)
+    assert all(assets.emoji_path(p["emoji"]).is_file() for p in ps)
+    out, _ = apply("overlay_emoji", photo, ps[0], assets)
+    assert out.size == photo.size and out.tobytes() != photo.tobytes()
+
+
+def test_overlay_text(assets, photo):
+    ps = draws("overlay_text", assets)
+    assert all(0 <= len(p["text"]) <= 20 and in_range(p["text"], 0, 99) for p in ps)
+    assert in_range([p["font_size"] for p in ps], 0, 1) and in_range([p["opacity"] for p in ps], 0, 1)
+    params = {**ps[0], "text": [1, 2, 3, 4], "opacity": 1.0, "font_size": 0.3, "color": [255, 0, 0], "font": "Raleway-ExtraBold.ttf"}
+    out, ctx = apply("overlay_text", photo, params, assets)
+    assert out.tobytes() != photo.tobytes() and not ctx.fallbacks
+
+
+def test_overlay_text_tiny_font_size_is_clamped_not_raised(assets, photo):
+    # The published crash on current Pillow: int(min(w, h) * font_size) == 0.
+    with pytest.raises(ValueError, match="font size must be greater than 0"):
+        augly_f.overlay_text(photo, text=[1, 2], font_size=0.001)
+    params = {"text": [1, 2], "font": assets.fonts[0].name, "color": [0, 0, 0], "opacity": 1.0, "font_size": 0.001, "x_pos": 0.1, "y_pos": 0.1}
+    out, ctx = apply("overlay_text", photo, params, assets)
+    assert out.size == photo.size
+    assert ctx.fallbacks == [{"family": "overlay_text", "reason": "font size below one pixel, raised to 1 px", "font_size_px": 1}]
+
+
+def test_overlay_text_control_character_font_lists(assets, photo):
+    # OstrichSans' character list starts with U+000D; alone it breaks libraqm's layout.
+    name = "OstrichSans-Black.ttf"
+    if name not in {f.name for f in assets.fonts}:
+        pytest.fail(f"AugLy's bundled {name} is expected among the fonts")
+    params = {"text": [0], "font": name, "color": [0, 0, 0], "opacity": 1.0, "font_size": 0.5, "x_pos": 0.1, "y_pos": 0.1}
+    out, ctx = apply("overlay_text", photo, params, assets)
+    assert out.size == photo.size
+    assert ctx.fallbacks[0]["reason"] == "control characters dropped from the text"
+
+
+def test_overlay_text_unrenderable_font_falls_back(tmp_path, assets, photo):
+    # A font FreeType cannot use (as with "raster overflow"): sizes halve, then the text is skipped.
+    from dataclasses import replace
+
+    broken = tmp_path / "Broken.ttf"
+    broken.write_bytes(b"not a font at all")
+    broken.with_suffix(".pkl").write_bytes(__import__("pickle").dumps([65, 66, 67]))
+    custom = replace(assets, fonts=(broken,))
+    params = {"text": [0, 1], "font": "Broken.ttf", "color": [0, 0, 0], "opacity": 1.0, "font_size": 0.5, "x_pos": 0.1, "y_pos": 0.1}
+    out, ctx = apply("overlay_text", photo, params, custom)
+    assert out.tobytes() == photo.tobytes()
+    assert ctx.fallbacks[-1]["reason"].endswith("skipped")
+
+
+def test_perspective(assets, photo):
+    ps = draws("perspective", assets)
+    assert in_range([p["sigma"] for p in ps], 10, 50)
+    # AugLy 1.0.0's own perspective_transform uses np.float, gone since NumPy 1.24
+    with pytest.raises(AttributeError):
+        augly_f.perspective_transform(photo, sigma=20.0)
+    a, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 1}, assets)
+    b, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 2}, assets)
+    assert a.size == photo.size and a.tobytes() != b.tobytes()
+
+
+def test_perspective_coefficients_map_corners():
+    src = [(0, 0), (100, 0), (100, 50), (0, 50)]
+    dst = [(5, -3), (97, 4), (110, 60), (-8, 45)]
+    c = fam._perspective_coeffs(src, dst)
+    for (x, y), (u, v) in zip(dst, src):
+        w = c[6] * x + c[7] * y + 1
+        assert abs((c[0] * x + c[1] * y + c[2]) / w - u) < 1e-6
+        assert abs((c[3] * x + c[4] * y + c[5]) / w - v) < 1e-6
+
+
+def test_overlay_onto_image(assets, photo):
+    ps = draws("overlay_onto_image", assets)
+    assert in_range([p["opacity"] for p in ps], 0.6, 1) and in_range([p["overlay_size"] for p in ps], 0.5, 1)
+    out, _ = apply("overlay_onto_image", photo, ps[0], assets)
+    assert out.size == (256, 256)
+    skinny, ctx = apply("overlay_onto_image", Image.new("RGB", (1, 500)), {**ps[0], "overlay_size": 0.5}, assets)
+    assert skinny.size == (256, 256) and ctx.fallbacks
+
+
+def test_stack(assets, photo):
+    ps = draws("stack", assets)
+    assert {p["order"] for p in ps} == {0, 1} and {p["direction"] for p in ps} == {0, 1}
+    out, _ = apply("stack", photo, {**ps[0], "order": 0, "direction": 0}, assets)
+    left = np.asarray(out)[:, :128]
+    expected = np.asarray(photo.resize((256, 256), Image.BILINEAR).resize((128, 256), Image.BILINEAR))
+    assert np.abs(left.astype(int) - expected.astype(int)).mean() < 8
+
+
+def test_pool_image_that_cannot_be_read_is_replaced_and_recorded(tmp_path, assets, photo):
+    from dataclasses import replace
+
+    bad = tmp_path / "T000009.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    custom = replace(assets, pool=(bad,))
+    out, ctx = apply("stack", photo, {"pool_image": "T000009.jpg", "order": 0, "direction": 1}, custom)
+    assert out.size == (256, 256)
+    assert ctx.fallbacks[0]["pool_image"] == "T000009.jpg" and "not a recognised image" in ctx.fallbacks[0]["error"]
+
+
+def test_families_module_has_no_dagster_import():
+    source = inspect.getsource(fam)
+    assert "dagster" not in source

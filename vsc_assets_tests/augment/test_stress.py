@@ -1,0 +1,79 @@
+"""20,000 sampled chains over varied images and every bundled font: not one exception."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from vsc_assets.augment.assets_pool import AugmentAssets
+from vsc_assets.augment.families import ChainContext, FAMILIES
+from vsc_assets.augment.recipes import RECIPES, make_variant
+from vsc_assets.augment.seeding import file_rng
+from vsc_assets.demo import demo_image
+from vsc_assets.parallel import run_tasks
+
+CHAINS = 20_000
+BATCH = 500
+
+
+def stress_images() -> list[Image.Image]:
+    """Tiny, skinny, square, greyscale-looking, flat, noisy and natural working images."""
+    natural = [demo_image(i).convert("RGB") for i in range(4)]
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (97, 131, 3), dtype=np.uint8))
+    return [
+        Image.new("RGB", (32, 32), (0, 0, 0)),
+        Image.new("RGB", (32, 32), (255, 255, 255)),
+        natural[0].resize((32, 512)),
+        natural[1].resize((512, 32)),
+        natural[2].resize((33, 47)),
+        natural[3].convert("L").convert("RGB").resize((200, 150)),
+        noise,
+        natural[0].resize((512, 384)),
+        natural[1].resize((120, 90)),
+        natural[2].resize((64, 64)),
+    ]
+
+
+@dataclass(frozen=True)
+class StressJob:
+    assets: AugmentAssets
+
+
+def run_batch(job: StressJob, start: int) -> dict:
+    images = stress_images()
+    failures, fallbacks, families = [], Counter(), Counter()
+    for i in range(start, start + BATCH):
+        recipe = RECIPES["s27" if i % 2 else "s3"]
+        image = images[i % len(images)]
+        try:
+            out, ops, notes = make_variant(image, 1, recipe, job.assets, file_rng(i), pixel_scale=[1.0, 0.5, 0.25][i % 3])
+            assert out.size == (256, 256) and out.mode == "RGB"
+            families.update(op["name"] for op in ops)
+            fallbacks.update(n["family"] for n in notes)
+        except Exception as exc:  # noqa: BLE001 - the point is to catch anything
+            failures.append(f"chain {i} on {image.size}: {type(exc).__name__}: {exc}")
+    return {"failures": failures, "fallbacks": fallbacks, "families": families}
+
+
+def test_every_font_renders_in_overlay_text_and_meme(assets):
+    photo = demo_image(5).convert("RGB").resize((300, 200))
+    for font in assets.fonts:
+        ctx = ChainContext(assets)
+        for text in ([*range(0, 20)], [*range(80, 100)], [0]):
+            p = {"text": text, "font": font.name, "color": [9, 9, 9], "opacity": 1.0, "font_size": 0.9, "x_pos": 0.0, "y_pos": 0.0}
+            FAMILIES["overlay_text"].apply(photo, p, ctx)
+        m = {"text": "aBcDeFgHiJ", "font": font.name, "opacity": 1.0, "text_color": [0, 0, 0], "caption_height": 300, "meme_bg_color": [255, 255, 255]}
+        FAMILIES["meme_format"].apply(photo, m, ctx)
+
+
+def test_stress_twenty_thousand_chains(assets):
+    results = list(run_tasks(run_batch, StressJob(assets), range(0, CHAINS, BATCH), workers=2))
+    failures = [f for r in results for f in r["failures"]]
+    families = sum((r["families"] for r in results), Counter())
+    assert not failures, "\n".join(failures[:20])
+    assert set(families) == set(FAMILIES)
+    assert sum(len(r["failures"]) for r in results) == 0
+    assert sum(sum(r["families"].values()) for r in results) > CHAINS * 2

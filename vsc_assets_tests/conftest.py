@@ -1,0 +1,30 @@
+"""Test data the tests make themselves: small demo folders, odd and broken images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vsc_assets.augment.assets_pool import list_assets
+from vsc_assets.demo import make_disc21_demo
+
+
+@pytest.fixture(scope="session")
+def demo_disc21(tmp_path_factory) -> Path:
+    """200 demo DISC21 images (20 sources, one of them truncated: T000500 is past 200, so none)."""
+    folder = tmp_path_factory.mktemp("disc21") / "training_images"
+    make_disc21_demo(folder, count=200)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def assets(demo_disc21):
+    return list_assets(None, demo_disc21)
+
+
+def make_root(tmp_path: Path, count: int = 120) -> Path:
+    """A data root with ``count`` demo DISC21 images in the published layout."""
+    root = tmp_path / "root"
+    make_disc21_demo(root / "data" / "training_images", count=count)
+    return root
