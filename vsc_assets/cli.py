@@ -26,6 +26,7 @@ def _selection(text: str | None) -> list[str]:
 def cmd_materialize(args, per_partition: int | None = None) -> int:
     from vsc_assets.runner import materialize_missing, set_file_counts
 
+    selection = _selection(args.select)
     layout = Layout(resolve_root(args.root))
     if not layout.disc21_dir.is_dir():
         print(f"error: {layout.disc21_dir} does not exist (run `vsc-assets demo` or point --root at your data)", file=sys.stderr)
@@ -33,7 +34,7 @@ def cmd_materialize(args, per_partition: int | None = None) -> int:
     print(f"root {layout.root}; Dagster instance {layout.dagster_home}")
     summary = materialize_missing(
         layout,
-        _selection(args.select),
+        selection,
         workers=args.workers,
         per_partition=per_partition or args.sources_per_partition,
     )

@@ -30,6 +30,10 @@ def open_instance(layout: Layout) -> dg.DagsterInstance:
     """The instance at $DAGSTER_HOME, else <root>/.dagster (created on first use)."""
     home = layout.dagster_home
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        # This machine has no network to send telemetry to; say so once, quietly.
+        config.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.from_config(str(home))
 
 

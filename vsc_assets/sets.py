@@ -96,6 +96,8 @@ def check_decodable(folder: Path, pids: list[int], mode: str) -> CheckOutcome:
     for pid in pids:
         for j in range(VARIANTS_PER_SOURCE):
             path = folder / output_name(pid, j)
+            if not path.exists():
+                continue  # counted by check_files_per_source
             try:
                 with Image.open(path) as im:
                     if im.format != "JPEG" or im.size != (OUTPUT_SIZE, OUTPUT_SIZE) or im.mode != mode:

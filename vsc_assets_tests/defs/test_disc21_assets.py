@@ -1,0 +1,151 @@
+"""The DISC21 assets, materialized partition by partition into a temporary root."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import dagster as dg
+import pytest
+from PIL import Image
+
+from vsc_assets.constants import S3, S27
+from vsc_assets.defs.disc21 import disc21_set_assets, disc21_training_images
+from vsc_assets.defs.partitions import disc21_partitions_def
+from vsc_assets.defs.resources import VscRoot
+from vsc_assets.demo import make_disc21_demo
+from vsc_assets.io.manifest import read_manifest
+from vsc_assets.layout import Layout
+from vsc_assets.sets import build_colour_partition, build_grey_partition, run_checks
+from vsc_assets_tests.conftest import make_root
+from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
+
+ALL = [disc21_training_images, *disc21_set_assets]
+
+
+def materialize(root, key, selection=None, workers=1):
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(disc21_partitions_def.name, [key])
+    result = dg.materialize(
+        ALL,
+        instance=instance,
+        partition_key=key,
+        resources={"vsc_root": VscRoot(root=str(root), workers=workers, base_seed=3)},
+        selection=selection,
+        raise_on_error=False,
+    )
+    return result
+
+
+def metadata_of(result, asset):
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == dg.AssetKey(asset):
+            return event.step_materialization_data.materialization.metadata
+    raise AssertionError(f"no materialization of {asset}")
+
+
+def digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.jpg"))}
+
+
+def test_partition_of_all_four_sets(tmp_path):
+    root = make_root(tmp_path, count=120)
+    result = materialize(root, "000000-000005", workers=2)
+    assert result.success
+    layout = Layout(root)
+    for name in (S27, S3, S27 + "_bw", S3 + "_bw"):
+        files = sorted(p.name for p in layout.set_dir(name).iterdir())
+        assert files == sorted(f"{pid}_{j}.jpg" for pid in range(6) for j in range(20)), name
+        meta = metadata_of(result, name)
+        assert meta["files"].value == 120 and meta["bad_inputs"].value == 0
+        assert meta["images_per_second"].value > 0
+        assert meta["preview"].value.startswith("![20 variants of one source](data:image/png;base64,")
+        rows = read_manifest(layout.manifest_path(name, "000000-000005"))
+        assert len(rows) == 120 and all(r["record"] for r in rows)
+        assert layout.preview_path(name, "000000-000005").is_file()
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == 12 and all(c.passed for c in checks)
+    with Image.open(layout.set_dir(S27 + "_bw") / "3_7.jpg") as im:
+        assert im.mode == "L" and im.size == (256, 256)
+    with Image.open(layout.set_dir(S27) / "3_7.jpg") as im:
+        assert im.mode == "RGB" and im.size == (256, 256)
+
+
+def test_bad_and_odd_sources_do_not_stop_the_partition(tmp_path):
+    root = tmp_path / "root"
+    disc21 = root / "data" / "training_images"
+    make_disc21_demo(disc21, count=130)
+    for i in range(10, 120, 10):  # the sources, replaced by odd and broken files
+        (disc21 / f"T{i:06d}.jpg").unlink()
+    odd = write_odd_valid(disc21)
+    write_huge_jpeg(disc21 / "T000070.jpg")
+    broken = write_broken(disc21)
+    result = materialize(root, "000000-000012", selection=[S27])
+    assert result.success
+    meta = metadata_of(result, S27)
+    readable = 1 + len(odd) + 1 + 1  # T000000, the odd ones, the huge one, T000120
+    assert meta["files"].value == 20 * readable
+    assert meta["bad_inputs"].value == len(broken)
+    listing = meta["bad_input_list"].value
+    for name, reason in broken.items():
+        assert name in listing and reason in listing
+    rows = read_manifest(Layout(root).manifest_path(S27, "000000-000012"))
+    errors = {r["source_file"]: r["error"] for r in rows if r["error"]}
+    assert set(errors) == set(broken)
+    assert all(r["name"] is None for r in rows if r["error"])
+    # no file was written for a broken source: pids 8..11
+    assert not list(Layout(root).set_dir(S27).glob("8_*.jpg"))
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+
+
+def test_files_do_not_depend_on_partitioning_or_workers(tmp_path):
+    root = make_root(tmp_path, count=60)
+    layout = Layout(root)
+    build_colour_partition(layout, S3, "000000-000005", base_seed=9, workers=1)
+    whole = digests(layout.set_dir(S3))
+    shutil.rmtree(layout.set_dir(S3))
+    build_colour_partition(layout, S3, "000000-000001", base_seed=9, workers=2)
+    build_colour_partition(layout, S3, "000002-000005", base_seed=9, workers=2)
+    assert digests(layout.set_dir(S3)) == whole and len(whole) == 120
+    build_colour_partition(layout, S3, "000000-000005", base_seed=10, workers=1)
+    assert digests(layout.set_dir(S3)) != whole  # the base seed matters
+
+
+def test_rematerializing_restores_byte_identical_files(tmp_path):
+    root = make_root(tmp_path, count=40)
+    assert materialize(root, "000000-000003").success
+    folder = Layout(root).set_dir(S27 + "_bw")
+    before = digests(folder)
+    for p in list(folder.glob("2_*.jpg")):
+        p.unlink()
+    assert materialize(root, "000000-000003").success
+    assert digests(folder) == before
+
+
+def test_checks_fail_when_they_should(tmp_path):
+    root = make_root(tmp_path, count=30)
+    layout = Layout(root)
+    build_colour_partition(layout, S27, "000000-000002", base_seed=1, workers=1)
+    folder = layout.set_dir(S27)
+    assert all(c.passed for c in run_checks(folder, [0, 1, 2], "RGB").values())
+
+    (folder / "1_4.jpg").unlink()
+    data = (folder / "2_5.jpg").read_bytes()
+    (folder / "2_5.jpg").write_bytes(data[: len(data) // 3])
+    Image.new("RGB", (128, 128)).save(folder / "0_6.jpg")
+    (folder / "notes.txt").write_text("stray")
+    checks = run_checks(folder, [0, 1, 2], "RGB")
+    assert not checks["files_per_source"].passed and checks["files_per_source"].details["missing"] == ["1_4.jpg"]
+    bad = checks["decodable_256"].details["bad"]
+    assert not checks["decodable_256"].passed and len(bad) == 2
+    assert any(b.startswith("2_5.jpg") for b in bad) and any(b.startswith("0_6.jpg") for b in bad)
+    assert not checks["names_parse"].passed and checks["names_parse"].details["bad"] == ["notes.txt"]
+    assert not run_checks(folder, [0], "L")["decodable_256"].passed  # colour files are not L
+
+
+def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):
+    root = make_root(tmp_path, count=20)
+    with pytest.raises(FileNotFoundError, match="000000-000001.parquet"):
+        build_grey_partition(Layout(root), S27, S27 + "_bw", "000000-000001", workers=1)
+    result = materialize(root, "000000-000001", selection=[S27 + "_bw"])
+    assert not result.success

@@ -1,0 +1,43 @@
+"""The whole Definitions object loads, and every SPEC artifact built so far is in it."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from vsc_assets.constants import DISC21_SETS
+from vsc_assets.definitions import defs
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert set(DISC21_SETS) | {"disc21_training_images"} <= keys
+
+
+def test_sets_are_partitioned_checked_and_retried():
+    graph = defs.resolve_asset_graph()
+    for name in DISC21_SETS:
+        node = graph.get(dg.AssetKey(name))
+        assert node.partitions_def.name == "disc21_sources"
+        checks = {k.name for k in node.check_keys}
+        assert checks == {"files_per_source", "decodable_256", "names_parse"}
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job is not None
+
+
+def test_grey_sets_depend_on_their_colour_set():
+    graph = defs.resolve_asset_graph()
+    for name in ("train_v1_s27_all", "train_v1_s3_all"):
+        parents = graph.get(dg.AssetKey(name + "_bw")).parent_keys
+        assert parents == {dg.AssetKey(name)}
+
+
+def test_resource_reads_root_at_run_time_not_import(monkeypatch, tmp_path):
+    from vsc_assets.defs.resources import VscRoot
+
+    monkeypatch.setenv("VSC_ROOT", str(tmp_path))
+    assert VscRoot().layout().root == tmp_path.resolve()
+    monkeypatch.delenv("VSC_ROOT")
+    assert VscRoot().layout().root.name == "vsc-data"
+    assert VscRoot(root=str(tmp_path / "x")).layout().root == (tmp_path / "x").resolve()
