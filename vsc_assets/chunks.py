@@ -26,14 +26,22 @@ def parse_range_key(key: str) -> tuple[int, int]:
     return first, last
 
 
-def keys_to_add(count: int, existing: list[str], per_partition: int) -> list[str]:
-    """Keys needed so that ids 0..count-1 are covered, continuing after the existing ones."""
+def keys_to_add(ids, existing: list[str], per_partition: int) -> list[str]:
+    """New keys so that every id is covered; each new key is a chunk of ``per_partition``
+    aligned ids, narrowed where existing keys already cover part of it."""
     if per_partition < 1:
         raise ValueError("per_partition must be at least 1")
-    covered = max((parse_range_key(k)[1] for k in existing), default=-1)
-    keys = []
-    first = covered + 1
-    while first < count:
-        keys.append(range_key(first, first + per_partition - 1))
-        first += per_partition
-    return keys
+    ranges = sorted(parse_range_key(k) for k in existing)
+    added: list[tuple[int, int]] = []
+    for n in sorted(set(ids)):
+        if any(a <= n <= b for a, b in ranges + added):
+            continue
+        first = (n // per_partition) * per_partition
+        last = first + per_partition - 1
+        for a, b in ranges + added:
+            if b < n:
+                first = max(first, b + 1)
+            elif a > n:
+                last = min(last, a - 1)
+        added.append((first, last))
+    return [range_key(a, b) for a, b in added]

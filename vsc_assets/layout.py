@@ -49,11 +49,41 @@ class Layout:
         """images/<set>/<set>/: the training code joins the name onto a root ending in it."""
         return self.images_dir / set_name / set_name
 
-    def manifest_path(self, set_name: str, partition_key: str) -> Path:
-        return self.images_dir / set_name / "_manifests" / f"{partition_key}.parquet"
+    # VSC inputs
+    @property
+    def train_dir(self) -> Path:
+        return self.data_dir / "train"
 
-    def preview_path(self, set_name: str, partition_key: str) -> Path:
-        return self.images_dir / set_name / "_previews" / f"{partition_key}.png"
+    def videos_dir(self, kind: str) -> Path:
+        """kind: 'query' or 'reference'."""
+        return self.train_dir / kind
+
+    @property
+    def ground_truth(self) -> Path:
+        return self.train_dir / "train_matching_ground_truth.csv"
+
+    # VSC outputs
+    def frames_dir(self, kind: str) -> Path:
+        return self.train_dir / f"{kind}_one_second"
+
+    @property
+    def selected_frames_dir(self) -> Path:
+        return self.data_dir / "training_images_ref1"
+
+    @property
+    def pairs_dir(self) -> Path:
+        return self.data_dir / "pull_gt_all_shuffle"
+
+    def pair_frames_dir(self, partition_key: str) -> Path:
+        """Frames of the pairs of one query partition, before numbering and shuffling."""
+        return self.data_dir / "pull_gt_pair_frames" / partition_key
+
+    # bookkeeping: one Parquet manifest and one preview per asset partition
+    def manifest_path(self, asset: str, partition_key: str) -> Path:
+        return self.root / "manifests" / asset / f"{partition_key}.parquet"
+
+    def preview_path(self, asset: str, partition_key: str) -> Path:
+        return self.root / "previews" / asset / f"{partition_key}.png"
 
     # the Dagster instance
     @property

@@ -43,7 +43,7 @@ def register_partitions(
     """Add partition keys for sources not yet covered; returns the keys added."""
     name = disc21_partitions_def.name
     existing = list(instance.get_dynamic_partitions(name))
-    new = keys_to_add(len(disc21_sources(layout.disc21_dir)), existing, per_partition)
+    new = keys_to_add(range(len(disc21_sources(layout.disc21_dir))), existing, per_partition)
     if new:
         instance.add_dynamic_partitions(name, new)
     return new

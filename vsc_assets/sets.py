@@ -140,7 +140,8 @@ def build_colour_partition(
     progress: Progress | None = None,
 ) -> PartitionReport:
     started = time.perf_counter()
-    sources = sources_in_key(sources if sources is not None else disc21_sources(layout.disc21_dir), partition_key)
+    if sources is None:
+        sources = sources_in_key(disc21_sources(layout.disc21_dir), partition_key)
     assets = assets or disc21_assets(layout)
     out_dir = layout.set_dir(set_name)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,222 @@
+"""One frame per second of each video, and the middle one of each reference video, without Dagster."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from PIL import Image
+
+from vsc_assets.chunks import parse_range_key
+from vsc_assets.constants import JPEG_QUALITY
+from vsc_assets.io.atomic import write_bytes_atomic
+from vsc_assets.io.contact_sheet import contact_sheet
+from vsc_assets.io.images import encode_jpeg
+from vsc_assets.io.manifest import read_manifest, write_manifest
+from vsc_assets.layout import Layout
+from vsc_assets.parallel import run_tasks
+from vsc_assets.sets import CheckOutcome, Progress
+from vsc_assets.video.decode import frames_at
+from vsc_assets.video.ids import id_number, list_videos
+from vsc_assets.video.probe import BadVideoError, probe_video
+from vsc_assets.video.timing import middle_second, on_screen_index, one_second_times
+
+FRAMES_SCHEMA = pa.schema(
+    [
+        ("video_id", pa.string()),
+        ("k", pa.int64()),
+        ("name", pa.string()),
+        ("frame_time", pa.float64()),
+        ("duration", pa.float64()),
+        ("error", pa.string()),
+    ]
+)
+
+
+def frame_name(video_id: str, k: int) -> str:
+    return f"{video_id}_{k}.jpg"
+
+
+def videos_in_key(layout: Layout, kind: str, key: str) -> tuple[dict[str, Path], list[dict]]:
+    first, last = parse_range_key(key)
+    videos, skipped = list_videos(layout.videos_dir(kind), kind)
+    return {v: p for v, p in videos.items() if first <= id_number(v, kind) <= last}, skipped
+
+
+@dataclass(frozen=True)
+class FrameJob:
+    out_dir: Path
+
+
+def extract_video_frames(job: FrameJob, path: Path) -> list[dict]:
+    """Write {id}_{k}.jpg for every second k of one video; all of them or none."""
+    video_id = path.stem
+    base = {"video_id": video_id, "k": None, "name": None, "frame_time": None, "duration": None}
+    try:
+        info = probe_video(path)
+        seconds = one_second_times(info.duration)
+        if not seconds:
+            raise BadVideoError(path, f"shorter than 1 s ({float(info.duration):.3f} s)")
+        encoded: dict[int, bytes] = {}
+        times: dict[int, float] = {}
+        frame_times = list(info.frame_times)
+        for positions, frame in frames_at(info, seconds):
+            data = encode_jpeg(Image.fromarray(frame), JPEG_QUALITY)
+            for p in positions:
+                encoded[seconds[p]] = data
+                times[seconds[p]] = float(frame_times[on_screen_index(frame_times, seconds[p])])
+        if len(encoded) != len(seconds):
+            raise BadVideoError(path, f"decoded {len(encoded)} of {len(seconds)} one-second frames")
+    except BadVideoError as exc:
+        return [{**base, "error": exc.reason}]
+    rows = []
+    for k in seconds:
+        write_bytes_atomic(job.out_dir / frame_name(video_id, k), encoded[k])
+        rows.append({**base, "k": k, "name": frame_name(video_id, k), "frame_time": times[k], "duration": float(info.duration), "error": None})
+    return rows
+
+
+@dataclass
+class VideoReport:
+    asset: str
+    partition_key: str
+    videos: int
+    files: int
+    seconds: float
+    bad_inputs: list[dict]
+    manifest: Path
+    preview: bytes | None
+    checks: dict[str, CheckOutcome]
+
+    @property
+    def per_second(self) -> float:
+        return self.files / self.seconds if self.seconds > 0 else 0.0
+
+
+def check_frame_counts(folder: Path, rows: list[dict]) -> CheckOutcome:
+    """Each readable video has exactly its seconds 0..K-1 on disk, K from its duration."""
+    wrong = []
+    by_video: dict[str, list[int]] = {}
+    for r in rows:
+        if not r["error"]:
+            by_video.setdefault(r["video_id"], []).append(r["k"])
+    for video_id, ks in by_video.items():
+        expected = one_second_times(rows_duration(rows, video_id))
+        on_disk = sorted(int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"{video_id}_*.jpg"))
+        if on_disk != expected:
+            wrong.append(f"{video_id}: {len(on_disk)} files, {len(expected)} expected")
+    return CheckOutcome(not wrong, "one frame per second k <= duration - 1 for each video", {"wrong": wrong[:20], "wrong_count": len(wrong)})
+
+
+def rows_duration(rows: list[dict], video_id: str) -> float:
+    return next(r["duration"] for r in rows if r["video_id"] == video_id and r["duration"] is not None)
+
+
+def check_decodable(folder: Path, names: list[str]) -> CheckOutcome:
+    bad = []
+    for name in names:
+        try:
+            with Image.open(folder / name) as im:
+                im.draft("RGB", (im.width // 8 or 1, im.height // 8 or 1))
+                im.load()
+                if im.format != "JPEG":
+                    bad.append(f"{name}: {im.format}")
+        except (OSError, ValueError) as exc:
+            bad.append(f"{name}: {exc}")
+    return CheckOutcome(not bad, "every file a decodable JPEG", {"bad": bad[:20], "bad_count": len(bad)})
+
+
+def _preview(folder: Path, names: list[str]) -> bytes | None:
+    names = names[:20]
+    return contact_sheet([folder / n for n in names]) if names else None
+
+
+def build_frames_partition(
+    layout: Layout, kind: str, asset: str, partition_key: str, workers: int, progress: Progress | None = None
+) -> VideoReport:
+    started = time.perf_counter()
+    videos, _ = videos_in_key(layout, kind, partition_key)
+    out_dir = layout.frames_dir(kind)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    paths = list(videos.values())
+    for done, video_rows in enumerate(run_tasks(extract_video_frames, FrameJob(out_dir), paths, workers), start=1):
+        rows.extend(video_rows)
+        if progress:
+            progress(done, len(paths))
+    manifest = layout.manifest_path(asset, partition_key)
+    write_manifest(manifest, rows, FRAMES_SCHEMA)
+    names = [r["name"] for r in rows if r["name"]]
+    preview = _preview(out_dir, names)
+    if preview:
+        write_bytes_atomic(_parent(layout.preview_path(asset, partition_key)), preview)
+    return VideoReport(
+        asset=asset,
+        partition_key=partition_key,
+        videos=len(paths),
+        files=len(names),
+        seconds=time.perf_counter() - started,
+        bad_inputs=[{"file": f"{r['video_id']}.mp4", "reason": r["error"]} for r in rows if r["error"]],
+        manifest=manifest,
+        preview=preview,
+        checks={"frame_count_matches_duration": check_frame_counts(out_dir, rows), "frames_decodable": check_decodable(out_dir, names)},
+    )
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+SELECTED_SCHEMA = FRAMES_SCHEMA
+
+
+def build_selected_partition(layout: Layout, asset: str, frames_asset: str, partition_key: str) -> VideoReport:
+    """Copy the middle second's frame of each reference video to training_images_ref1."""
+    started = time.perf_counter()
+    manifest_in = layout.manifest_path(frames_asset, partition_key)
+    if not manifest_in.is_file():
+        raise FileNotFoundError(f"{manifest_in}: {frames_asset} partition {partition_key} has not been materialized")
+    frame_rows = read_manifest(manifest_in)
+    src_dir, out_dir = layout.frames_dir("reference"), layout.selected_frames_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_video: dict[str, list[dict]] = {}
+    rows = [r for r in frame_rows if r["error"]]
+    for r in frame_rows:
+        if not r["error"]:
+            by_video.setdefault(r["video_id"], []).append(r)
+    for video_id, video_rows in sorted(by_video.items()):
+        k = middle_second(sorted(r["k"] for r in video_rows))
+        chosen = next(r for r in video_rows if r["k"] == k)
+        write_bytes_atomic(out_dir / chosen["name"], (src_dir / chosen["name"]).read_bytes())
+        rows.append(chosen)
+    manifest = layout.manifest_path(asset, partition_key)
+    write_manifest(manifest, rows, SELECTED_SCHEMA)
+    names = [r["name"] for r in rows if r["name"]]
+    missing = [n for n in names if not (out_dir / n).is_file()]
+    per_video = {}
+    for n in names:
+        per_video.setdefault(n.rsplit("_", 1)[0], []).append(n)
+    extra = [v for v in per_video if len(list(out_dir.glob(f"{v}_*.jpg"))) != 1]
+    preview = _preview(out_dir, names)
+    if preview:
+        write_bytes_atomic(_parent(layout.preview_path(asset, partition_key)), preview)
+    return VideoReport(
+        asset=asset,
+        partition_key=partition_key,
+        videos=len(by_video) + len([r for r in rows if r["error"]]),
+        files=len(names),
+        seconds=time.perf_counter() - started,
+        bad_inputs=[{"file": f"{r['video_id']}.mp4", "reason": r["error"]} for r in rows if r["error"]],
+        manifest=manifest,
+        preview=preview,
+        checks={
+            "selected_frame_exists": CheckOutcome(
+                not missing and not extra,
+                "exactly one selected frame per readable reference video",
+                {"missing": missing[:20], "not_exactly_one": extra[:20]},
+            )
+        },
+    )

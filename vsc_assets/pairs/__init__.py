@@ -1,0 +1,1 @@
+"""Pure pair library (no Dagster): ground truth, the pair rule, the shuffle."""

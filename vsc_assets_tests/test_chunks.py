@@ -1,0 +1,28 @@
+"""Partition keys: self-describing id ranges that only ever get added."""
+
+import pytest
+
+from vsc_assets.chunks import keys_to_add, parse_range_key, range_key
+
+
+def test_round_trip_and_bad_keys():
+    assert parse_range_key(range_key(500, 999)) == (500, 999)
+    for bad in ("0-1", "000010-000001", "abc", "000000-000001x"):
+        with pytest.raises(ValueError):
+            parse_range_key(bad)
+
+
+def test_contiguous_ids_chunk_from_zero():
+    assert keys_to_add(range(1200), [], 500) == ["000000-000499", "000500-000999", "001000-001499"]
+    assert keys_to_add(range(1200), ["000000-000499", "000500-000999", "001000-001499"], 500) == []
+    assert keys_to_add(range(1600), ["000000-000499", "000500-000999", "001000-001499"], 500) == ["001500-001999"]
+
+
+def test_sparse_video_ids_are_aligned_chunks():
+    ids = [100000, 100003, 100250, 140301]
+    assert keys_to_add(ids, [], 200) == ["100000-100199", "100200-100399", "140200-140399"]
+
+
+def test_a_new_chunk_size_never_overlaps_existing_keys():
+    existing = ["000000-000049", "000050-000099"]
+    assert keys_to_add(range(700), existing, 500) == ["000100-000499", "000500-000999"]
