@@ -6,25 +6,27 @@ import argparse
 import json
 import sys
 
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DISC21_SETS
+from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout, resolve_root
 
 DEMO_SOURCES_PER_PARTITION = 50
+DEMO_VIDEOS_PER_PARTITION = 5
 
 
 def _selection(text: str | None) -> list[str]:
+    from vsc_assets.runner import ARTIFACTS
+
     if not text:
-        return list(DISC21_SETS)
+        return list(ARTIFACTS)
     names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in DISC21_SETS]
+    unknown = [n for n in names if n not in ARTIFACTS]
     if unknown:
-        raise SystemExit(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(DISC21_SETS)}")
-    # Greyscale sets need their colour set in the same plan; Dagster orders them.
-    return [n for n in DISC21_SETS if n in names]
+        raise SystemExit(f"unknown asset(s) {', '.join(unknown)}; choose from {', '.join(ARTIFACTS)}")
+    return [n for n in ARTIFACTS if n in names]
 
 
-def cmd_materialize(args, per_partition: int | None = None) -> int:
-    from vsc_assets.runner import materialize_missing, set_file_counts
+def cmd_materialize(args) -> int:
+    from vsc_assets.runner import file_counts, materialize_missing
 
     selection = _selection(args.select)
     layout = Layout(resolve_root(args.root))
@@ -36,31 +38,39 @@ def cmd_materialize(args, per_partition: int | None = None) -> int:
         layout,
         selection,
         workers=args.workers,
-        per_partition=per_partition or args.sources_per_partition,
+        sources_per_partition=args.sources_per_partition,
+        videos_per_partition=args.videos_per_partition,
     )
-    print(f"{summary.runs} run(s), {summary.skipped} partition(s) already complete, {len(summary.failed)} failed")
+    print(f"{summary.runs} run(s), {summary.complete} asset partition(s) already complete, {len(summary.failed)} failed")
     for key in summary.failed:
         print(f"failed partition: {key}")
     for check in summary.failed_checks:
         print(f"failed check: {check}")
-    print(json.dumps(set_file_counts(layout)))
+    print(json.dumps(file_counts(layout)))
     return 0 if summary.ok else 1
 
 
 def cmd_demo(args) -> int:
     from vsc_assets.demo import make_disc21_demo
+    from vsc_assets.demo_video import make_vsc_demo
 
     layout = Layout(resolve_root(args.root))
     written = make_disc21_demo(layout.disc21_dir)
-    print(f"demo DISC21 images: {written} written to {layout.disc21_dir}" if written else f"demo data present in {layout.disc21_dir}")
-    return cmd_materialize(args, per_partition=DEMO_SOURCES_PER_PARTITION)
+    print(f"demo DISC21 images: {written} written to {layout.disc21_dir}" if written else f"demo images present in {layout.disc21_dir}")
+    written = make_vsc_demo(layout.train_dir)
+    print(f"demo VSC videos: {written} written to {layout.train_dir}" if written else f"demo videos present in {layout.train_dir}")
+    if args.sources_per_partition == DEFAULT_SOURCES_PER_PARTITION:
+        args.sources_per_partition = DEMO_SOURCES_PER_PARTITION
+    if args.videos_per_partition == DEFAULT_VIDEOS_PER_PARTITION:
+        args.videos_per_partition = DEMO_VIDEOS_PER_PARTITION
+    return cmd_materialize(args)
 
 
 def cmd_register(args) -> int:
     from vsc_assets.runner import open_instance, register_partitions
 
     layout = Layout(resolve_root(args.root))
-    added = register_partitions(open_instance(layout), layout, args.sources_per_partition)
+    added = register_partitions(open_instance(layout), layout, args.sources_per_partition, args.videos_per_partition)
     print(json.dumps({"added": added}))
     return 0
 
@@ -81,20 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def with_run_options(p):
-        p.add_argument("--select", help=f"comma-separated sets (default all: {','.join(DISC21_SETS)})")
+        p.add_argument("--select", help="comma-separated assets (default: all)")
         p.add_argument("--workers", type=int, default=0, help="worker processes per run (default: all cores)")
+        return with_chunks(p)
+
+    def with_chunks(p):
         p.add_argument(
             "--sources-per-partition",
             type=int,
             default=DEFAULT_SOURCES_PER_PARTITION,
-            help="sources per new partition key (existing keys keep theirs)",
+            help="DISC21 sources per new partition key (existing keys keep theirs)",
+        )
+        p.add_argument(
+            "--videos-per-partition",
+            type=int,
+            default=DEFAULT_VIDEOS_PER_PARTITION,
+            help="video ids per new partition key (existing keys keep theirs)",
         )
         return p
 
     with_run_options(with_root(sub.add_parser("materialize", help="materialize missing or failed partitions")))
     with_run_options(with_root(sub.add_parser("demo", help="build the demo dataset, then materialize")))
-    reg = with_root(sub.add_parser("register", help="register partitions for the data under the root"))
-    reg.add_argument("--sources-per-partition", type=int, default=DEFAULT_SOURCES_PER_PARTITION)
+    with_chunks(with_root(sub.add_parser("register", help="register partitions for the data under the root")))
     bench = sub.add_parser("bench", help="images/s per core against the floor")
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
     return parser

@@ -2,7 +2,8 @@
 
 Partitions are registered for the data under the root, then every selected
 asset partition that is missing, failed, or whose files are gone is
-materialized, one Dagster run per partition key, recorded in the instance.
+materialized: one Dagster run per partition key (all selected assets of that
+key together), recorded in the instance, then the unpartitioned pair table.
 """
 
 from __future__ import annotations
@@ -16,14 +17,36 @@ from typing import Callable
 import dagster as dg
 
 from vsc_assets.chunks import keys_to_add
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DISC21_SETS
-from vsc_assets.defs.partitions import disc21_partitions_def
+from vsc_assets.constants import (
+    DEFAULT_SOURCES_PER_PARTITION,
+    DEFAULT_VIDEOS_PER_PARTITION,
+    DISC21_SETS,
+    REFERENCE_SET,
+)
+from vsc_assets.defs.partitions import (
+    disc21_partitions_def,
+    query_videos_partitions_def,
+    reference_videos_partitions_def,
+)
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
+from vsc_assets.pair_table import PAIR_TABLE, check_pair_layout
 from vsc_assets.sets import NAME_RE, disc21_sources
+from vsc_assets.video.ids import id_number, list_videos
 
 Echo = Callable[[str], None]
+
+# Everything `vsc-assets materialize` can build, in dependency order.
+ARTIFACTS = (
+    *DISC21_SETS,
+    "reference_frames",
+    "training_images_ref1",
+    REFERENCE_SET,
+    "query_frames",
+    "pair_frames",
+    "positive_pairs",
+)
 
 
 def open_instance(layout: Layout) -> dg.DagsterInstance:
@@ -37,89 +60,149 @@ def open_instance(layout: Layout) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
+def _video_numbers(layout: Layout, kind: str) -> list[int]:
+    videos, _ = list_videos(layout.videos_dir(kind), kind)
+    return [id_number(v, kind) for v in videos]
+
+
+def partition_ids(layout: Layout) -> dict[str, list[int]]:
+    """The ids each dynamic partitions definition must cover, from the data under the root."""
+    return {
+        disc21_partitions_def.name: list(range(len(disc21_sources(layout.disc21_dir)))),
+        query_videos_partitions_def.name: _video_numbers(layout, "query"),
+        reference_videos_partitions_def.name: _video_numbers(layout, "reference"),
+    }
+
+
 def register_partitions(
-    instance: dg.DagsterInstance, layout: Layout, per_partition: int = DEFAULT_SOURCES_PER_PARTITION
-) -> list[str]:
-    """Add partition keys for sources not yet covered; returns the keys added."""
-    name = disc21_partitions_def.name
-    existing = list(instance.get_dynamic_partitions(name))
-    new = keys_to_add(range(len(disc21_sources(layout.disc21_dir))), existing, per_partition)
-    if new:
-        instance.add_dynamic_partitions(name, new)
-    return new
+    instance: dg.DagsterInstance,
+    layout: Layout,
+    sources_per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
+    videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
+) -> dict[str, list[str]]:
+    """Add keys for ids not yet covered; returns the keys added per partitions definition."""
+    added = {}
+    for name, ids in partition_ids(layout).items():
+        per = sources_per_partition if name == disc21_partitions_def.name else videos_per_partition
+        new = keys_to_add(ids, list(instance.get_dynamic_partitions(name)), per)
+        if new:
+            instance.add_dynamic_partitions(name, new)
+        added[name] = new
+    return added
 
 
-def outputs_present(layout: Layout, set_name: str, key: str) -> bool:
-    """The partition's manifest exists and every file it lists is on disk."""
-    manifest = layout.manifest_path(set_name, key)
+def _files_listed(layout: Layout, asset: str, key: str) -> list[Path] | None:
+    """The files a partition's manifest says were written; None without a manifest."""
+    manifest = layout.manifest_path(asset, key)
     if not manifest.is_file():
-        return False
-    folder = layout.set_dir(set_name)
-    return all((folder / row["name"]).is_file() for row in read_manifest(manifest) if row["name"])
+        return None
+    rows = read_manifest(manifest)
+    if asset == "pair_frames":
+        folder = layout.pair_frames_dir(key)
+        return [folder / r[c] for r in rows if not r["error"] for c in ("query_file", "ref_file")]
+    folder = {
+        "query_frames": layout.frames_dir("query"),
+        "reference_frames": layout.frames_dir("reference"),
+        "training_images_ref1": layout.selected_frames_dir,
+    }.get(asset) or layout.set_dir(asset)
+    return [folder / r["name"] for r in rows if r["name"]]
 
 
-def set_file_counts(layout: Layout, set_names=DISC21_SETS) -> dict[str, int]:
+def outputs_present(layout: Layout, asset: str, key: str | None) -> bool:
+    if key is None:  # the pair table
+        try:
+            return all(c.passed for c in check_pair_layout(layout.pairs_dir).values())
+        except (OSError, ValueError):
+            return False
+    files = _files_listed(layout, asset, key)
+    return files is not None and all(p.is_file() for p in files)
+
+
+def file_counts(layout: Layout) -> dict[str, int]:
+    """What a researcher checks first: how many files each artifact holds."""
     counts = {}
-    for name in set_names:
+    for name in (*DISC21_SETS, REFERENCE_SET):
         folder = layout.set_dir(name)
         counts[name] = sum(1 for n in os.listdir(folder) if NAME_RE.match(n)) if folder.is_dir() else 0
+    for name, folder in (
+        ("query_frames", layout.frames_dir("query")),
+        ("reference_frames", layout.frames_dir("reference")),
+        ("training_images_ref1", layout.selected_frames_dir),
+    ):
+        counts[name] = sum(1 for n in os.listdir(folder) if n.endswith(".jpg")) if folder.is_dir() else 0
+    table = layout.pairs_dir / PAIR_TABLE
+    counts["positive_pairs"] = len(read_manifest(table)) if table.is_file() else 0
     return counts
 
 
 @dataclass
 class RunSummary:
     runs: int = 0
+    complete: int = 0
     failed: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
-    skipped: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.failed_checks
 
 
-def plan_runs(
-    instance: dg.DagsterInstance, layout: Layout, selection: list[str]
-) -> dict[str, list[str]]:
-    """partition key -> the selected assets to (re)materialize for it."""
+def plan_runs(instance: dg.DagsterInstance, layout: Layout, selection: list[str]) -> tuple[dict, int]:
+    """(partitions def name or None, key or None) -> assets to (re)materialize; and how many are complete."""
     from vsc_assets.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    keys = instance.get_dynamic_partitions(disc21_partitions_def.name)
-    plan: dict[str, list[str]] = {}
-    for name in selection:
-        done = instance.get_materialized_partitions(dg.AssetKey(name))
-        parents = {k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys}
-        for key in keys:
-            upstream_rerun = any(p in plan.get(key, []) for p in parents)
-            if upstream_rerun or key not in done or not outputs_present(layout, name, key):
-                plan.setdefault(key, []).append(name)
-    return plan
+    plan: dict[tuple, list[str]] = {}
+    complete = 0
+    for name in [a for a in ARTIFACTS if a in selection]:
+        node = graph.get(dg.AssetKey(name))
+        parents = {k.to_user_string() for k in node.parent_keys}
+        if node.partitions_def is None:
+            groups = [(None, None)]
+            done = set()
+            materialized = instance.get_latest_materialization_event(dg.AssetKey(name)) is not None
+        else:
+            pdef = node.partitions_def.name
+            groups = [(pdef, key) for key in instance.get_dynamic_partitions(pdef)]
+            done = instance.get_materialized_partitions(dg.AssetKey(name))
+        for group in groups:
+            key = group[1]
+            if key is None:  # downstream of every partition of its parents
+                upstream = any(p in assets for assets in plan.values() for p in parents)
+            else:
+                upstream = any(p in plan.get(group, []) for p in parents)
+            is_done = (materialized if key is None else key in done) and outputs_present(layout, name, key)
+            if upstream or not is_done:
+                plan.setdefault(group, []).append(name)
+            else:
+                complete += 1
+    return plan, complete
 
 
 def materialize_missing(
     layout: Layout,
     selection: list[str],
     workers: int = 0,
-    base_seed: int | None = None,
-    per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
+    sources_per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
+    videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
     echo: Echo = print,
 ) -> RunSummary:
     from vsc_assets.definitions import defs
 
     instance = open_instance(layout)
-    added = register_partitions(instance, layout, per_partition)
-    if added:
-        echo(f"registered {len(added)} new partition(s): {', '.join(added[:5])}{' ...' if len(added) > 5 else ''}")
-    plan = plan_runs(instance, layout, selection)
-    all_keys = instance.get_dynamic_partitions(disc21_partitions_def.name)
-    summary = RunSummary(skipped=len(all_keys) - len(plan))
-    resource = VscRoot(root=str(layout.root), workers=workers, **({"base_seed": base_seed} if base_seed is not None else {}))
-    assets = [a for a in defs.assets if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec))]
+    for name, keys in register_partitions(instance, layout, sources_per_partition, videos_per_partition).items():
+        if keys:
+            echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
+    plan, complete = plan_runs(instance, layout, selection)
+    summary = RunSummary(complete=complete)
+    resource = VscRoot(root=str(layout.root), workers=workers)
+    assets = list(defs.assets)
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    for i, (key, names) in enumerate(sorted(plan.items()), start=1):
+    order = sorted(plan, key=lambda g: (g[0] is None, ARTIFACTS.index(plan[g][0]), g[1] or ""))
+    for i, group in enumerate(order, start=1):
+        names, key = plan[group], group[1]
         started = time.perf_counter()
-        echo(f"[{i}/{len(plan)}] partition {key}: {', '.join(names)}")
+        echo(f"[{i}/{len(order)}] {'partition ' + key if key else 'all partitions'}: {', '.join(names)}")
         result = dg.materialize(
             assets,
             instance=instance,
@@ -132,15 +215,18 @@ def materialize_missing(
         )
         summary.runs += 1
         if not result.success:
-            summary.failed.append(key)
-            echo(f"    FAILED (run {result.run_id}); see `dagster dev` for the logs")
+            summary.failed.append(f"{key or 'unpartitioned'} ({', '.join(names)})")
+            echo(f"    FAILED (run {result.run_id}); `dagster dev` shows its logs")
             continue
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 summary.failed_checks.append(f"{key}:{check.asset_key.to_user_string()}:{check.check_name}")
-        files = {
-            ev.asset_key.to_user_string(): ev.step_materialization_data.materialization.metadata["files"].value
+        counts = {
+            ev.asset_key.to_user_string(): next(
+                (m.value for k, m in ev.step_materialization_data.materialization.metadata.items() if k in ("files", "pairs", "staged_pairs")),
+                None,
+            )
             for ev in result.get_asset_materialization_events()
         }
-        echo(f"    done in {time.perf_counter() - started:.1f} s: {files}")
+        echo(f"    done in {time.perf_counter() - started:.1f} s: {counts}")
     return summary

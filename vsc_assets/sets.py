@@ -20,7 +20,7 @@ from PIL import Image
 from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
 from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
 from vsc_assets.chunks import parse_range_key
-from vsc_assets.constants import OUTPUT_SIZE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
+from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
 from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, list_images
@@ -41,6 +41,20 @@ def disc21_sources(disc21_dir: Path) -> list[Source]:
 def sources_in_key(sources: list[Source], key: str) -> list[Source]:
     first, last = parse_range_key(key)
     return [s for s in sources if first <= s.pid <= last]
+
+
+def reference_sources(layout: Layout, selected_asset: str, partition_key: str) -> list[Source]:
+    """The selected frames of a reference partition; pid = reference id number - 100000."""
+    from vsc_assets.video.ids import id_number
+
+    manifest = layout.manifest_path(selected_asset, partition_key)
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest}: {selected_asset} partition {partition_key} has not been materialized")
+    rows = [r for r in read_manifest(manifest) if r["name"]]
+    return [
+        Source(layout.selected_frames_dir / r["name"], id_number(r["video_id"], "reference") - REFERENCE_ID_BASE)
+        for r in sorted(rows, key=lambda r: r["video_id"])
+    ]
 
 
 def disc21_assets(layout: Layout) -> AugmentAssets:

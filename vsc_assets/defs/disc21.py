@@ -25,7 +25,7 @@ CHECKS = (
 )
 
 
-def _check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
+def check_specs(asset_name: str) -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(name, asset=asset_name, description=text) for name, text in CHECKS]
 
 
@@ -36,7 +36,7 @@ def colour_set_asset(set_name: str) -> dg.AssetsDefinition:
         partitions_def=disc21_partitions_def,
         deps=[disc21_training_images],
         retry_policy=RETRY,
-        check_specs=_check_specs(set_name),
+        check_specs=check_specs(set_name),
         kinds={"jpeg", "parquet"},
         description=f"{set_name}: per DISC21 source, its 256 px resize and 19 augmentation chains.",
     )
@@ -63,7 +63,7 @@ def grey_set_asset(colour_set: str) -> dg.AssetsDefinition:
         partitions_def=disc21_partitions_def,
         deps=[colour_set],
         retry_policy=RETRY,
-        check_specs=_check_specs(grey_set),
+        check_specs=check_specs(grey_set),
         kinds={"jpeg", "parquet"},
         description=f"{grey_set}: every file of {colour_set} as single-channel greyscale.",
     )

@@ -1,25 +1,54 @@
-"""Turning a partition report into what the Dagster UI shows."""
-
+"""Turning reports of the pure builders into what the Dagster UI shows."""
 
 import dagster as dg
 
 from vsc_assets.io.contact_sheet import markdown_image
-from vsc_assets.sets import PartitionReport
+from vsc_assets.sets import CheckOutcome, PartitionReport
 
 
-def progress_logger(context: dg.AssetExecutionContext, steps: int = 10):
+def progress_logger(context: dg.AssetExecutionContext, unit: str = "sources", steps: int = 10):
     def report(done: int, total: int) -> None:
         if done == total or done % max(1, total // steps) == 0:
-            context.log.info(f"{context.partition_key}: {done}/{total} sources")
+            context.log.info(f"{context.partition_key}: {done}/{total} {unit}")
 
     return report
 
 
-def _bad_inputs_markdown(bad: list[dict]) -> str:
-    if not bad:
+def problems_markdown(problems: list[dict], first: str = "file") -> str:
+    if not problems:
         return "none"
-    lines = ["| file | reason |", "| --- | --- |"]
-    lines += [f"| {b['file']} | {b['reason']} |" for b in bad]
+    lines = [f"| {first} | reason |", "| --- | --- |"]
+    lines += [f"| {p[first]} | {p['reason']} |" for p in problems]
+    return "\n".join(lines)
+
+
+def check_results(checks: dict[str, CheckOutcome]) -> list[dg.AssetCheckResult]:
+    return [
+        dg.AssetCheckResult(
+            check_name=name,
+            passed=outcome.passed,
+            description=outcome.description,
+            metadata={k: dg.MetadataValue.json(v) if isinstance(v, list) else v for k, v in outcome.details.items()},
+        )
+        for name, outcome in checks.items()
+    ]
+
+
+def materialize_result(
+    metadata: dict, checks: dict[str, CheckOutcome], preview: bytes | None, preview_alt: str
+) -> dg.MaterializeResult:
+    if preview:
+        metadata["preview"] = dg.MetadataValue.md(markdown_image(preview, preview_alt))
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results(checks))
+
+
+def family_chart(counts: dict[str, int]) -> str:
+    """A bar per family, as a markdown table the UI renders without plugins."""
+    if not counts:
+        return "none"
+    top = max(counts.values())
+    lines = ["| family | files | |", "| --- | ---: | --- |"]
+    lines += [f"| {name} | {n} | {'█' * max(1, round(30 * n / top))} |" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     return "\n".join(lines)
 
 
@@ -28,22 +57,12 @@ def partition_result(report: PartitionReport) -> dg.MaterializeResult:
         "files": dg.MetadataValue.int(report.files),
         "sources": dg.MetadataValue.int(report.sources),
         "bad_inputs": dg.MetadataValue.int(len(report.bad_inputs)),
-        "bad_input_list": dg.MetadataValue.md(_bad_inputs_markdown(report.bad_inputs)),
+        "bad_input_list": dg.MetadataValue.md(problems_markdown(report.bad_inputs)),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         "images_per_second": dg.MetadataValue.float(round(report.images_per_second, 1)),
         "files_with_fallbacks": dg.MetadataValue.int(report.fallback_files),
         "family_counts": dg.MetadataValue.json(report.family_counts),
+        "family_chart": dg.MetadataValue.md(family_chart(report.family_counts)),
         "manifest": dg.MetadataValue.path(str(report.manifest)),
     }
-    if report.preview:
-        metadata["preview"] = dg.MetadataValue.md(markdown_image(report.preview, "20 variants of one source"))
-    checks = [
-        dg.AssetCheckResult(
-            check_name=name,
-            passed=outcome.passed,
-            description=outcome.description,
-            metadata={k: dg.MetadataValue.json(v) if isinstance(v, list) else v for k, v in outcome.details.items()},
-        )
-        for name, outcome in report.checks.items()
-    ]
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    return materialize_result(metadata, report.checks, report.preview, "20 variants of one source")
