@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageEnhance
 
 from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.demo import PHOTOS, load_photo
 from vsc_assets.io.atomic import TEMP_PREFIX
-from vsc_assets.video.probe import ffmpeg_exe
 
 WIDTH, HEIGHT = 384, 216
 FPS_CHOICES = (Fraction(30), Fraction(30000, 1001), Fraction(25))
@@ -214,7 +214,7 @@ def encode_video(video: DemoVideo, path: Path, refs: dict[str, DemoVideo]) -> No
     tmp = path.with_name(f"{TEMP_PREFIX}{path.stem}.part")
     seconds = float(video.duration) + 1
     cmd = [
-        ffmpeg_exe(), "-nostdin", "-y", "-hide_banner", "-loglevel", "error",
+        imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-y", "-hide_banner", "-loglevel", "error",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{WIDTH}x{HEIGHT}",
         "-framerate", f"{video.fps.numerator}/{video.fps.denominator}", "-i", "-",
     ]  # fmt: skip

@@ -28,3 +28,20 @@ def make_root(tmp_path: Path, count: int = 120) -> Path:
     root = tmp_path / "root"
     make_disc21_demo(root / "data" / "training_images", count=count)
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory):
+    """`vsc-assets demo` on an empty root, run once: (root, its stdout)."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("demo") / "root"
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root, proc.stdout

@@ -1,5 +1,5 @@
 """Pure video library (no Dagster): probing, the on-screen rule, decoding frames at timestamps.
 
-Only this package runs ffmpeg (the binary that imageio-ffmpeg ships), always
-with an argument list, never through a shell.
+Decoding goes through PyAV (the library behind imageio's pyav plugin), in
+process: no file name ever reaches a shell.
 """

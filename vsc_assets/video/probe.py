@@ -1,17 +1,13 @@
-"""Reading a video's frame timestamps without decoding it (ffmpeg demuxes, copies packets)."""
+"""Reading a video's packet timestamps without decoding it (PyAV demuxes only)."""
 
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import imageio_ffmpeg
-
-PROBE_TIMEOUT_S = 120
+import av
 
 
 class BadVideoError(Exception):
@@ -24,8 +20,17 @@ class BadVideoError(Exception):
 
 
 @dataclass(frozen=True)
+class Packet:
+    pts: int
+    keyframe: bool
+
+
+@dataclass(frozen=True)
 class VideoInfo:
     path: Path
+    time_base: Fraction
+    first_pts: int
+    packets: tuple[Packet, ...]  # in decode order
     frame_times: tuple[Fraction, ...]  # presentation times, seconds from the first frame, sorted
     duration: Fraction  # end of the last frame
 
@@ -33,48 +38,55 @@ class VideoInfo:
     def frame_count(self) -> int:
         return len(self.frame_times)
 
-
-def ffmpeg_exe() -> str:
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-_TB = re.compile(r"^#tb 0: (\d+)/(\d+)")
-_PACKET = re.compile(r"^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),")
+    def pts_at(self, index: int) -> int:
+        """The pts of the index-th frame in presentation order."""
+        return self.first_pts + int(self.frame_times[index] / self.time_base)
 
 
-def _last_error_line(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    return lines[-1] if lines else "ffmpeg failed without a message"
-
-
-def probe_video(path: str | os.PathLike) -> VideoInfo:
-    path = Path(path)
+def open_video(path: Path):
+    """An open container and its first video stream; BadVideoError with the reason otherwise."""
     if not path.is_file():
         raise BadVideoError(path, "file does not exist")
     if path.stat().st_size == 0:
         raise BadVideoError(path, "empty file (0 bytes)")
-    cmd = [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
-        "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-",
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
-    if proc.returncode != 0:
-        message = _last_error_line(proc.stderr)
-        if "matches no streams" in message:
-            raise BadVideoError(path, "no video stream (audio only?)")
-        raise BadVideoError(path, f"cannot read as video ({message})")
-    tb = None
-    packets = []
-    for line in proc.stdout.splitlines():
-        if tb is None and (m := _TB.match(line)):
-            tb = Fraction(int(m.group(1)), int(m.group(2)))
-        elif m := _PACKET.match(line):
-            packets.append((int(m.group(2)), int(m.group(3))))
-    if tb is None or not packets:
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise BadVideoError(path, f"cannot read as video ({exc.strerror or exc})") from None
+    if not container.streams.video:
+        container.close()
+        raise BadVideoError(path, "no video stream (audio only?)")
+    return container, container.streams.video[0]
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    path = Path(path)
+    container, stream = open_video(path)
+    packets, durations = [], {}
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            packets.append(Packet(int(packet.pts), bool(packet.is_keyframe)))
+            durations[int(packet.pts)] = int(packet.duration or 0)
+    except av.FFmpegError as exc:
+        if not packets:
+            raise BadVideoError(path, f"cannot read as video ({exc.strerror or exc})") from None
+        # A damaged tail: keep what was read; the frames rule covers what is there.
+    finally:
+        time_base = stream.time_base
+        container.close()
+    if not packets or time_base is None:
         raise BadVideoError(path, "no video frames")
-    packets.sort()
-    first = packets[0][0]
-    times = tuple((pts - first) * tb for pts, _ in packets)
-    last_pts, last_duration = packets[-1]
-    duration = (last_pts - first + max(last_duration, 0)) * tb
-    return VideoInfo(path=path, frame_times=times, duration=duration)
+    tb = Fraction(time_base.numerator, time_base.denominator)
+    pts = sorted(p.pts for p in packets)
+    first = pts[0]
+    duration = (pts[-1] - first + max(durations[pts[-1]], 0)) * tb
+    return VideoInfo(
+        path=path,
+        time_base=tb,
+        first_pts=first,
+        packets=tuple(packets),
+        frame_times=tuple((p - first) * tb for p in pts),
+        duration=duration,
+    )
