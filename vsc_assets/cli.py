@@ -13,11 +13,11 @@ DEMO_SOURCES_PER_PARTITION = 50
 DEMO_VIDEOS_PER_PARTITION = 5
 
 
-def _selection(text: str | None) -> list[str]:
-    from vsc_assets.runner import ARTIFACTS
+def _selection(text: str | None, layout: Layout) -> list[str]:
+    from vsc_assets.runner import ARTIFACTS, available_artifacts
 
     if not text:
-        return list(ARTIFACTS)
+        return available_artifacts(layout)
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in ARTIFACTS]
     if unknown:
@@ -28,10 +28,14 @@ def _selection(text: str | None) -> list[str]:
 def cmd_materialize(args) -> int:
     from vsc_assets.runner import file_counts, materialize_missing
 
-    selection = _selection(args.select)
     layout = Layout(resolve_root(args.root))
-    if not layout.disc21_dir.is_dir():
-        print(f"error: {layout.disc21_dir} does not exist (run `vsc-assets demo` or point --root at your data)", file=sys.stderr)
+    selection = _selection(args.select, layout)
+    if not selection:
+        print(
+            f"error: no input under {layout.root}: neither {layout.disc21_dir} nor {layout.train_dir} holds data"
+            " (run `vsc-assets demo` or point --root at your data)",
+            file=sys.stderr,
+        )
         return 2
     print(f"root {layout.root}; Dagster instance {layout.dagster_home}")
     summary = materialize_missing(
@@ -91,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def with_run_options(p):
-        p.add_argument("--select", help="comma-separated assets (default: all)")
+        p.add_argument("--select", help="comma-separated assets (default: every one whose inputs exist)")
         p.add_argument("--workers", type=int, default=0, help="worker processes per run (default: all cores)")
         return with_chunks(p)
 

@@ -49,6 +49,25 @@ ARTIFACTS = (
 )
 
 
+def available_artifacts(layout: Layout) -> list[str]:
+    """The artifacts whose inputs are under the root: the default selection."""
+    from vsc_assets.io.images import list_images
+
+    has_disc21 = bool(list_images(layout.disc21_dir))
+    has_refs = bool(list_videos(layout.videos_dir("reference"), "reference")[0])
+    has_queries = bool(list_videos(layout.videos_dir("query"), "query")[0])
+    wanted = set()
+    if has_disc21:
+        wanted.update(DISC21_SETS)
+    if has_refs:
+        wanted.update({"reference_frames", "training_images_ref1"} | ({REFERENCE_SET} if has_disc21 else set()))
+    if has_queries:
+        wanted.add("query_frames")
+    if layout.ground_truth.is_file():
+        wanted.update({"pair_frames", "positive_pairs"})
+    return [a for a in ARTIFACTS if a in wanted]
+
+
 def open_instance(layout: Layout) -> dg.DagsterInstance:
     """The instance at $DAGSTER_HOME, else <root>/.dagster (created on first use)."""
     home = layout.dagster_home

@@ -12,7 +12,8 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert set(DISC21_SETS) | {"disc21_training_images"} <= keys
+    spec_artifacts = {*DISC21_SETS, "query_frames", "reference_frames", "training_images_ref1", "train_v1_s3_r1_all", "positive_pairs"}
+    assert spec_artifacts | {"disc21_training_images", "vsc_query_videos", "vsc_reference_videos", "vsc_ground_truth"} <= keys
 
 
 def test_sets_are_partitioned_checked_and_retried():
@@ -41,3 +42,30 @@ def test_resource_reads_root_at_run_time_not_import(monkeypatch, tmp_path):
     monkeypatch.delenv("VSC_ROOT")
     assert VscRoot().layout().root.name == "vsc-data"
     assert VscRoot(root=str(tmp_path / "x")).layout().root == (tmp_path / "x").resolve()
+
+
+def test_vsc_assets_are_partitioned_by_video_ranges():
+    graph = defs.resolve_asset_graph()
+    expected = {
+        "query_frames": "query_videos",
+        "pair_frames": "query_videos",
+        "reference_frames": "reference_videos",
+        "training_images_ref1": "reference_videos",
+        "train_v1_s3_r1_all": "reference_videos",
+    }
+    for name, pdef in expected.items():
+        assert graph.get(dg.AssetKey(name)).partitions_def.name == pdef
+    pairs = graph.get(dg.AssetKey("positive_pairs"))
+    assert pairs.partitions_def is None and dg.AssetKey("pair_frames") in pairs.parent_keys
+    assert {k.name for k in pairs.check_keys} == {"pair_files_exist", "pickles_match_folders"}
+
+
+def test_pure_libraries_do_not_import_dagster():
+    import pathlib
+
+    import vsc_assets
+
+    package = pathlib.Path(vsc_assets.__file__).parent
+    for sub in ("augment", "video", "pairs", "io"):
+        for path in (package / sub).glob("*.py"):
+            assert "dagster" not in path.read_text(), path

@@ -36,6 +36,7 @@ def write_numbered(path: Path, fps: Fraction, count: int, drop=None, gop: int = 
     """Frames 0..count-1 at ``fps``, less those with first <= n % period <= last for
     ``drop=(period, first, last)`` (variable frame rate); returns when each kept frame is shown."""
     kept = [n for n in range(count) if drop is None or not drop[1] <= n % drop[0] <= drop[2]]
+    path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-y", "-hide_banner", "-loglevel", "error",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "160x96", "-framerate", f"{fps.numerator}/{fps.denominator}", "-i", "-"]  # fmt: skip
     if drop is not None:

@@ -72,6 +72,10 @@ def list_assets(
         pool = tuple(list_images(pool_dir))
     else:
         pool = tuple(p for p in list_images(disc21_dir) if p.stem.endswith("9"))
+    if not pool:
+        raise ValueError(
+            f"the overlay pool is empty: no image in {pool_dir} and no DISC21 image ending in 9 in {disc21_dir}"
+        )
     fonts = list_fonts(fonts_dir) if fonts_dir is not None and fonts_dir.is_dir() else ()
     if not fonts:
         fonts = list_fonts(AUGLY_FONTS_DIR)

@@ -29,6 +29,8 @@ class GtRow:
 
 def parse_ground_truth(path: Path) -> tuple[list[GtRow], list[dict]]:
     """Rows that are well-formed, and rejected rows as {row, reason}."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the ground-truth CSV is missing")
     with open(path, newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
