@@ -128,9 +128,12 @@ def check_decodable(folder: Path, names: list[str]) -> CheckOutcome:
     return CheckOutcome(not bad, "every file a decodable JPEG", {"bad": bad[:20], "bad_count": len(bad)})
 
 
-def _preview(folder: Path, names: list[str]) -> bytes | None:
-    names = names[:20]
-    return contact_sheet([folder / n for n in names]) if names else None
+def _save_preview(layout: Layout, asset: str, partition_key: str, folder: Path, names: list[str]) -> bytes | None:
+    if not names:
+        return None
+    preview = contact_sheet([folder / n for n in names[:20]])
+    write_bytes_atomic(layout.preview_path(asset, partition_key), preview, make_parents=True)
+    return preview
 
 
 def build_frames_partition(
@@ -149,9 +152,7 @@ def build_frames_partition(
     manifest = layout.manifest_path(asset, partition_key)
     write_manifest(manifest, rows, FRAMES_SCHEMA)
     names = [r["name"] for r in rows if r["name"]]
-    preview = _preview(out_dir, names)
-    if preview:
-        write_bytes_atomic(_parent(layout.preview_path(asset, partition_key)), preview)
+    preview = _save_preview(layout, asset, partition_key, out_dir, names)
     return VideoReport(
         asset=asset,
         partition_key=partition_key,
@@ -164,10 +165,6 @@ def build_frames_partition(
         checks={"frame_count_matches_duration": check_frame_counts(out_dir, rows), "frames_decodable": check_decodable(out_dir, names)},
     )
 
-
-def _parent(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 SELECTED_SCHEMA = FRAMES_SCHEMA
@@ -200,9 +197,7 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     for n in names:
         per_video.setdefault(n.rsplit("_", 1)[0], []).append(n)
     extra = [v for v in per_video if len(list(out_dir.glob(f"{v}_*.jpg"))) != 1]
-    preview = _preview(out_dir, names)
-    if preview:
-        write_bytes_atomic(_parent(layout.preview_path(asset, partition_key)), preview)
+    preview = _save_preview(layout, asset, partition_key, out_dir, names)
     return VideoReport(
         asset=asset,
         partition_key=partition_key,

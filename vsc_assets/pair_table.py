@@ -233,7 +233,7 @@ def build_positive_pairs(layout: Layout, staging_asset: str, partition_keys: lis
         raise
     preview = _pair_preview(final, table[:8])
     if preview:
-        write_bytes_atomic(_parent(layout.preview_path("positive_pairs", "all")), preview)
+        write_bytes_atomic(layout.preview_path("positive_pairs", "all"), preview, make_parents=True)
     return PairReport(
         pairs=len(table),
         rows_used=len({c["gt_row"] for c in readable}),
@@ -256,10 +256,6 @@ def _swap_in(work: Path, final: Path) -> None:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
-
-def _parent(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _pair_preview(final: Path, table: list[dict]) -> bytes | None:

@@ -185,7 +185,7 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
     preview = None
     if pids:
         preview = contact_sheet([out_dir / output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)])
-        write_bytes_atomic(_mkparent(layout.preview_path(set_name, partition_key)), preview)
+        write_bytes_atomic(layout.preview_path(set_name, partition_key), preview, make_parents=True)
     return PartitionReport(
         set_name=set_name,
         partition_key=partition_key,
@@ -200,10 +200,6 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
         checks=run_checks(out_dir, pids, mode),
     )
 
-
-def _mkparent(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # ------------------------------------------------------------------ greyscale sets

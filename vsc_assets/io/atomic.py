@@ -10,8 +10,10 @@ TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, make_parents: bool = False) -> None:
     path = Path(path)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     # Hidden and not ending in the real suffix: no reader globbing *.jpg sees it.
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
