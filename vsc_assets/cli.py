@@ -7,6 +7,7 @@ import json
 import sys
 
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
+from vsc_assets import progress
 from vsc_assets.layout import Layout, resolve_root
 
 DEMO_SOURCES_PER_PARTITION = 50
@@ -38,6 +39,7 @@ def cmd_materialize(args) -> int:
         )
         return 2
     print(f"root {layout.root}; Dagster instance {layout.dagster_home}")
+    progress.listen(progress.TerminalLine())
     summary = materialize_missing(
         layout,
         selection,

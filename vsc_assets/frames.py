@@ -11,7 +11,7 @@ from PIL import Image
 
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import JPEG_QUALITY
-from vsc_assets.io.atomic import write_bytes_atomic
+from vsc_assets.io.atomic import remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg
 from vsc_assets.io.manifest import read_manifest, write_manifest
@@ -98,20 +98,13 @@ class VideoReport:
 def check_frame_counts(folder: Path, rows: list[dict]) -> CheckOutcome:
     """Each readable video has exactly its seconds 0..K-1 on disk, K from its duration."""
     wrong = []
-    by_video: dict[str, list[int]] = {}
-    for r in rows:
-        if not r["error"]:
-            by_video.setdefault(r["video_id"], []).append(r["k"])
-    for video_id, ks in by_video.items():
-        expected = one_second_times(rows_duration(rows, video_id))
+    durations = {r["video_id"]: r["duration"] for r in rows if not r["error"]}
+    for video_id, duration in durations.items():
+        expected = one_second_times(duration)
         on_disk = sorted(int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"{video_id}_*.jpg"))
         if on_disk != expected:
             wrong.append(f"{video_id}: {len(on_disk)} files, {len(expected)} expected")
     return CheckOutcome(not wrong, "one frame per second k <= duration - 1 for each video", {"wrong": wrong[:20], "wrong_count": len(wrong)})
-
-
-def rows_duration(rows: list[dict], video_id: str) -> float:
-    return next(r["duration"] for r in rows if r["video_id"] == video_id and r["duration"] is not None)
 
 
 def check_decodable(folder: Path, names: list[str]) -> CheckOutcome:
@@ -143,6 +136,7 @@ def build_frames_partition(
     videos, _ = videos_in_key(layout, kind, partition_key)
     out_dir = layout.frames_dir(kind)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
     rows: list[dict] = []
     paths = list(videos.values())
     for done, video_rows in enumerate(run_tasks(extract_video_frames, FrameJob(out_dir), paths, workers), start=1):
@@ -179,12 +173,13 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     frame_rows = read_manifest(manifest_in)
     src_dir, out_dir = layout.frames_dir("reference"), layout.selected_frames_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
     by_video: dict[str, list[dict]] = {}
     rows = [r for r in frame_rows if r["error"]]
     for r in frame_rows:
         if not r["error"]:
             by_video.setdefault(r["video_id"], []).append(r)
-    for video_id, video_rows in sorted(by_video.items()):
+    for _, video_rows in sorted(by_video.items()):
         k = middle_second(sorted(r["k"] for r in video_rows))
         chosen = next(r for r in video_rows if r["k"] == k)
         write_bytes_atomic(out_dir / chosen["name"], (src_dir / chosen["name"]).read_bytes())

@@ -22,7 +22,7 @@ from PIL import Image
 
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import JPEG_QUALITY
-from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
+from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg
 from vsc_assets.io.manifest import read_manifest, write_manifest
@@ -129,6 +129,7 @@ def build_pair_frames_partition(
     rows = [r for r in rows if first <= id_number(r.query_id, "query") <= last]
     out_dir = layout.pair_frames_dir(partition_key)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
     durations: dict = {}
     skipped, candidates = [], []
     per_video: dict[Path, list[tuple[float, str]]] = {}

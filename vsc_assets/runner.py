@@ -32,10 +32,12 @@ from vsc_assets.defs.resources import VscRoot
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.pair_table import PAIR_TABLE, check_pair_layout
+from vsc_assets.parallel import default_workers
 from vsc_assets.sets import NAME_RE, disc21_sources
 from vsc_assets.video.ids import id_number, list_videos
 
 Echo = Callable[[str], None]
+SHIPPED_INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 
 # Everything `vsc-assets materialize` can build, in dependency order.
 ARTIFACTS = (
@@ -74,8 +76,7 @@ def open_instance(layout: Layout) -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        # This machine has no network to send telemetry to; say so once, quietly.
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_bytes(SHIPPED_INSTANCE_CONFIG.read_bytes())
     return dg.DagsterInstance.from_config(str(home))
 
 
@@ -154,6 +155,20 @@ def file_counts(layout: Layout) -> dict[str, int]:
     return counts
 
 
+def _root_causes(result) -> list[str]:
+    """The errors the assets of a failed run raised (through retries), each once."""
+    seen: list[str] = []
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None and error.cause is not None:
+            error = error.cause  # past Dagster's wrapper, to the exception the asset raised
+        if error is not None:
+            line = f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
+            if line not in seen:
+                seen.append(line)
+    return seen
+
+
 @dataclass
 class RunSummary:
     runs: int = 0
@@ -214,7 +229,8 @@ def materialize_missing(
             echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
     plan, complete = plan_runs(instance, layout, selection)
     summary = RunSummary(complete=complete)
-    resource = VscRoot(root=str(layout.root), workers=workers)
+    # Runs go one after another here, so each uses every core unless told otherwise.
+    resource = VscRoot(root=str(layout.root), workers=workers or default_workers())
     assets = list(defs.assets)
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     order = sorted(plan, key=lambda g: (g[0] is None, ARTIFACTS.index(plan[g][0]), g[1] or ""))
@@ -235,6 +251,8 @@ def materialize_missing(
         summary.runs += 1
         if not result.success:
             summary.failed.append(f"{key or 'unpartitioned'} ({', '.join(names)})")
+            for message in _root_causes(result):
+                echo(f"    {message}")
             echo(f"    FAILED (run {result.run_id}); `dagster dev` shows its logs")
             continue
         for check in result.get_asset_check_evaluations():

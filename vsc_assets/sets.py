@@ -21,7 +21,7 @@ from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
 from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
-from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
+from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, list_images
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA, read_manifest, write_manifest
@@ -159,6 +159,7 @@ def build_colour_partition(
     assets = assets or disc21_assets(layout)
     out_dir = layout.set_dir(set_name)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
     job = SetJob(set_name, base_seed, assets, out_dir)
     rows: list[dict] = []
     for done, source_rows in enumerate(run_tasks(augment_source, job, sources, workers), start=1):
@@ -242,6 +243,7 @@ def build_grey_partition(
     colour_rows = read_manifest(colour_manifest)
     job = GreyJob(layout.set_dir(colour_set), layout.set_dir(grey_set))
     job.out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(job.out_dir)
     by_source: dict[int, list[dict]] = {}
     for row in colour_rows:
         if not row["error"]:

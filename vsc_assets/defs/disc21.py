@@ -46,7 +46,7 @@ def colour_set_asset(set_name: str) -> dg.AssetsDefinition:
             set_name,
             context.partition_key,
             vsc_root.base_seed,
-            vsc_root.worker_count(),
+            vsc_root.worker_count(context.instance),
             progress=progress_logger(context),
         )
         return partition_result(report)
@@ -73,7 +73,7 @@ def grey_set_asset(colour_set: str) -> dg.AssetsDefinition:
             colour_set,
             grey_set,
             context.partition_key,
-            vsc_root.worker_count(),
+            vsc_root.worker_count(context.instance),
             progress=progress_logger(context),
         )
         return partition_result(report)

@@ -2,12 +2,16 @@
 
 import dagster as dg
 
+from vsc_assets import progress
 from vsc_assets.io.contact_sheet import markdown_image
 from vsc_assets.sets import CheckOutcome, PartitionReport
 
 
 def progress_logger(context: dg.AssetExecutionContext, unit: str = "sources", steps: int = 10):
+    label = f"{context.asset_key.to_user_string()} {context.partition_key} ({unit})"
+
     def report(done: int, total: int) -> None:
+        progress.notify(label, done, total)
         if done == total or done % max(1, total // steps) == 0:
             context.log.info(f"{context.partition_key}: {done}/{total} {unit}")
 

@@ -4,7 +4,7 @@
 import dagster as dg
 from pydantic import Field
 
-from vsc_assets.constants import DEFAULT_BASE_SEED
+from vsc_assets.constants import DEFAULT_BASE_SEED, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout, resolve_root
 from vsc_assets.parallel import default_workers
 
@@ -14,10 +14,20 @@ class VscRoot(dg.ConfigurableResource):
 
     root: str = Field(default="", description="Data root; empty: $VSC_ROOT or ./vsc-data")
     base_seed: int = Field(default=DEFAULT_BASE_SEED, description="Base seed of every augmented file")
-    workers: int = Field(default=0, description="Worker processes inside one run; 0: all cores")
+    workers: int = Field(
+        default=0,
+        description="Worker processes inside one run; 0: the cores divided by the instance's max_concurrent_runs",
+    )
+    sources_per_partition: int = Field(default=DEFAULT_SOURCES_PER_PARTITION, description="DISC21 sources per new partition key")
+    videos_per_partition: int = Field(default=DEFAULT_VIDEOS_PER_PARTITION, description="Video ids per new partition key")
 
     def layout(self) -> Layout:
         return Layout(resolve_root(self.root or None))
 
-    def worker_count(self) -> int:
-        return self.workers if self.workers > 0 else default_workers()
+    def worker_count(self, instance: dg.DagsterInstance | None = None) -> int:
+        """Concurrent runs times workers per run stays at the core count."""
+        if self.workers > 0:
+            return self.workers
+        queue = instance.get_concurrency_config().run_queue_config if instance is not None else None
+        runs = queue.max_concurrent_runs if queue and queue.max_concurrent_runs and queue.max_concurrent_runs > 0 else 1
+        return max(1, default_workers() // runs)

@@ -55,7 +55,7 @@ def frames_asset(kind: str, partitions_def: dg.PartitionsDefinition, source: dg.
     )
     def _frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
         report = build_frames_partition(
-            vsc_root.layout(), kind, name, context.partition_key, vsc_root.worker_count(),
+            vsc_root.layout(), kind, name, context.partition_key, vsc_root.worker_count(context.instance),
             progress=progress_logger(context, "videos"),
         )  # fmt: skip
         return _video_result(report, "frames")
@@ -98,7 +98,7 @@ def train_v1_s3_r1_all(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> 
     """
     layout = vsc_root.layout()
     report = build_colour_partition(
-        layout, REFERENCE_SET, context.partition_key, vsc_root.base_seed, vsc_root.worker_count(),
+        layout, REFERENCE_SET, context.partition_key, vsc_root.base_seed, vsc_root.worker_count(context.instance),
         sources=reference_sources(layout, "training_images_ref1", context.partition_key),
         assets=disc21_assets(layout), progress=progress_logger(context),
     )  # fmt: skip
@@ -115,7 +115,7 @@ def train_v1_s3_r1_all(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> 
 def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
     """The frames of every candidate pair whose query is in this partition, seeked by timestamp."""
     report = build_pair_frames_partition(
-        vsc_root.layout(), "pair_frames", context.partition_key, vsc_root.worker_count(),
+        vsc_root.layout(), "pair_frames", context.partition_key, vsc_root.worker_count(context.instance),
         progress=progress_logger(context, "videos"),
     )  # fmt: skip
     return dg.MaterializeResult(
@@ -139,6 +139,8 @@ def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.Mate
         dg.AssetCheckSpec("pickles_match_folders", asset="positive_pairs", description="the pickles match the pair folders"),
     ],
     kinds={"jpeg", "parquet"},
+    # Rebuilt once the pair frames of any query partition change, after all in-flight ones finish.
+    automation_condition=dg.AutomationCondition.eager(),
 )
 def positive_pairs(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
     """Numbered pairs in ground-truth order, permuted with a seeded generator, in the training layout."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
+# .tmp-<writer pid>-<random>.part: a temp file whose writer is gone is garbage.
+_TEMP_NAME = re.compile(r"^\.tmp-(\d+)-.*\.part$")
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, make_parents: bool = False) -> None:
@@ -15,24 +18,41 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, make_parents: bool 
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     # Hidden and not ending in the real suffix: no reader globbing *.jpg sees it.
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale_temps(folder: str | os.PathLike) -> int:
-    """Delete temp files a killed writer left behind; returns how many."""
+    """Delete temp files whose writer process is gone (killed mid-write); returns how many.
+
+    Temp files of live writers (another partition's run) are left alone.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     count = 0
-    for p in folder.iterdir():
-        if p.name.startswith(TEMP_PREFIX):
-            p.unlink(missing_ok=True)
+    for entry in os.scandir(folder):
+        match = _TEMP_NAME.match(entry.name)
+        if match and not _alive(int(match.group(1))):
+            Path(entry.path).unlink(missing_ok=True)
             count += 1
     return count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +15,13 @@ from vsc_assets.io.atomic import TEMP_PREFIX, TEMP_SUFFIX
 def write_manifest(path: Path, rows: list[dict], schema: pa.Schema) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=schema)
-    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}{TEMP_SUFFIX}")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}{TEMP_SUFFIX}")
+    try:
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_manifest(path: Path) -> list[dict]:

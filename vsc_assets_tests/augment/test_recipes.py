@@ -90,7 +90,7 @@ def test_twenty_files_byte_identical_on_rerun(demo_disc21, assets, set_name):
 
 def test_record_is_json_and_replays_to_the_same_image(demo_disc21, assets):
     image, info = load_rgb(demo_disc21 / "T000010.jpg")
-    for name, data, record in _render(demo_disc21, assets, "train_v1_s27_all")[1:]:
+    for _, _, record in _render(demo_disc21, assets, "train_v1_s27_all")[1:]:
         assert json.loads(json.dumps(record)) == record
         assert record["seed"] == file_seed("train_v1_s27_all", 5, "T000010", record["variant"])
         assert record["families"] == [op["name"] for op in record["ops"]]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import resource
 
 import pytest
-from PIL import Image
 
-from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
+from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.images import BadImageError, load_rgb
 from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
 
@@ -76,3 +75,18 @@ def test_atomic_write_failure_keeps_old_file_and_cleans_temp(tmp_path):
         write_bytes_atomic(target, None)  # the write itself fails half-way
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["1_0.jpg"]
+
+
+def test_stale_temps_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from vsc_assets.io.atomic import remove_stale_temps
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    (tmp_path / f".tmp-{dead}-abc.part").write_bytes(b"half a jpeg")
+    (tmp_path / f".tmp-{os.getpid()}-def.part").write_bytes(b"being written")
+    (tmp_path / "1_0.jpg").write_bytes(b"finished")
+    assert remove_stale_temps(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".tmp-{os.getpid()}-def.part", "1_0.jpg"]

@@ -1,6 +1,5 @@
 """The pair rule, ground-truth validation and the shuffle."""
 
-from fractions import Fraction
 
 import numpy as np
 import pytest
