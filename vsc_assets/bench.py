@@ -96,11 +96,32 @@ def run_frames_bench(quick: bool, echo=print) -> dict:
     }
 
 
+def run_scaling(echo=print, sources: int = 40) -> dict:
+    """Wall-clock images/s of one s27 partition run with 1 and with 2 worker processes."""
+    from vsc_assets.chunks import range_key
+    from vsc_assets.layout import Layout
+    from vsc_assets.sets import build_colour_partition
+
+    rates = {}
+    with tempfile.TemporaryDirectory(prefix="vsc-bench-scaling-") as tmp:
+        layout = Layout(Path(tmp))
+        make_disc21_demo(layout.disc21_dir, count=sources * 10)
+        for workers in (1, 2):
+            report = build_colour_partition(layout, S27, range_key(0, sources - 1), 0, workers)
+            rates[workers] = report.files / report.seconds
+            echo(f"s27 partition of {sources} sources with {workers} worker(s): {rates[workers]:.1f} images/s")
+    return {
+        "scaling_images_per_s_1_worker": round(rates[1], 1),
+        "scaling_images_per_s_2_workers": round(rates[2], 1),
+        "scaling_speedup_2_workers": round(rates[2] / rates[1], 2),
+    }
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_bench(quick: bool = False, echo=print) -> dict:
+def run_bench(quick: bool = False, scaling: bool = False, echo=print) -> dict:
     count = 300 if quick else 1000
     with tempfile.TemporaryDirectory(prefix="vsc-bench-") as tmp:
         disc21 = Path(tmp) / "training_images"
@@ -125,6 +146,7 @@ def run_bench(quick: bool = False, echo=print) -> dict:
         "efficiency_s27": round(s27 / floor, 3),
         "efficiency_s3": round(s3 / floor, 3),
         **frames,
+        **(run_scaling(echo) if scaling else {}),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
     echo(f"floor {floor:.1f} img/s (first {floor_a:.1f}, last {floor_b:.1f}); s27 {s27:.1f}; s3 {s3:.1f} img/s per core")

@@ -84,7 +84,7 @@ def cmd_register(args) -> int:
 def cmd_bench(args) -> int:
     from vsc_assets.bench import run_bench
 
-    print(json.dumps(run_bench(quick=args.quick)))
+    print(json.dumps(run_bench(quick=args.quick, scaling=args.scaling)))
     return 0
 
 
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_chunks(with_root(sub.add_parser("register", help="register partitions for the data under the root")))
     bench = sub.add_parser("bench", help="images/s per core against the floor")
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
+    bench.add_argument("--scaling", action="store_true", help="also time one partition run with 1 and with 2 workers")
     return parser
 
 

@@ -13,8 +13,16 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 
+# One job per partitions definition: what a backfill of "everything for these keys" runs.
+disc21_job = dg.define_asset_job("disc21_sets", selection=dg.AssetSelection.assets(*disc21_set_assets))
+reference_job = dg.define_asset_job(
+    "reference_videos_job", selection=dg.AssetSelection.assets("reference_frames", "training_images_ref1", "train_v1_s3_r1_all")
+)
+query_job = dg.define_asset_job("query_videos_job", selection=dg.AssetSelection.assets("query_frames", "pair_frames"))
+
 defs = dg.Definitions(
     assets=[disc21_training_images, *disc21_set_assets, *vsc_source_specs, *vsc_assets_defs],
+    jobs=[disc21_job, reference_job, query_job],
     sensors=[data_change_sensor, automation_sensor],
     resources={"vsc_root": VscRoot()},
 )

@@ -180,7 +180,8 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
     fallback_files = 0
     for r in good:
         record = json.loads(r["record"])
-        families.update(record["families"])
+        if record["variant"]:  # variant 0 is the plain resize, no family
+            families.update(record["families"])
         fallback_files += bool(record["fallbacks"])
     seconds = time.perf_counter() - started
     preview = None
