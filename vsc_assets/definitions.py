@@ -25,4 +25,7 @@ defs = dg.Definitions(
     jobs=[disc21_job, reference_job, query_job],
     sensors=[data_change_sensor, automation_sensor],
     resources={"vsc_root": VscRoot()},
+    # Steps of a run go one after another; the parallelism is the worker processes
+    # inside each step and the runs in flight, which together match the cores.
+    executor=dg.in_process_executor,
 )

@@ -69,3 +69,15 @@ def test_pure_libraries_do_not_import_dagster():
     for sub in ("augment", "video", "pairs", "io"):
         for path in (package / sub).glob("*.py"):
             assert "dagster" not in path.read_text(), path
+
+
+def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp_path):
+    from vsc_assets.defs.resources import VscRoot
+    from vsc_assets.parallel import default_workers
+
+    assert defs.executor is dg.in_process_executor
+    (tmp_path / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    assert VscRoot().worker_count(instance) == max(1, default_workers() // 2)
+    assert VscRoot().worker_count(None) == default_workers()
+    assert VscRoot(workers=3).worker_count(instance) == 3

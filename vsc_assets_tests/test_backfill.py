@@ -1,0 +1,118 @@
+"""A real backfill: the daemon launches the partition runs, at most max_concurrent_runs at a time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from vsc_assets.cli import main
+from vsc_assets.layout import Layout
+from vsc_assets_tests.conftest import make_root
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def no_dagster_home(monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("VSC_ROOT", raising=False)
+
+
+def _max_overlap(runs) -> int:
+    edges = sorted([(r.start_time, 1) for r in runs] + [(r.end_time, -1) for r in runs])
+    level = best = 0
+    for _, step in edges:
+        level += step
+        best = max(best, level)
+    return best
+
+
+def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp_path, capsys):
+    root = make_root(tmp_path, count=80)  # 8 sources
+    assert main(["register", "--root", str(root), "--sources-per-partition", "2"]) == 0  # 4 keys, instance created
+    capsys.readouterr()
+    layout = Layout(root)
+    blocker = layout.set_dir("train_v1_s27_all") / "6_0.jpg"
+    blocker.mkdir(parents=True)  # partition 000006-000007 cannot write this file
+    env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(root)}
+    bin_dir = Path(sys.executable).parent
+    daemon = subprocess.Popen(
+        [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    port = _free_port()
+    web = subprocess.Popen(
+        [str(bin_dir / "dagster-webserver"), "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
+    try:
+        subprocess.run(
+            [str(bin_dir / "dagster"), "job", "backfill", "-w", str(REPO / "workspace.yaml"), "-j", "disc21_sets", "--all", "ALL", "--noprompt"],
+            cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        runs = _wait_for_runs(instance, 4)
+        assert len(runs) == 4 and all(r.is_finished for r in runs), [r.status for r in runs]
+        failed = sorted(r.tags["dagster/partition"] for r in runs if r.is_failure)
+        assert failed == ["000006-000007"]
+        stats = [instance.get_run_stats(r.run_id) for r in runs]
+        assert _max_overlap(stats) == 2  # partitions ran side by side, no more than max_concurrent_runs
+
+        # Fix the cause, then what the UI's "Re-execute → From failure" on the backfill does.
+        blocker.rmdir()
+        (backfill,) = instance.get_backfills()
+        answer = _graphql(
+            port,
+            "mutation($id: String!) { reexecutePartitionBackfill(reexecutionParams: {parentRunId: $id, strategy: FROM_FAILURE})"
+            " { __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }",
+            {"id": backfill.backfill_id},
+        )
+        assert answer["data"]["reexecutePartitionBackfill"]["__typename"] == "LaunchBackfillSuccess", answer
+        runs = _wait_for_runs(instance, 5)
+    finally:
+        web.terminate()
+        daemon.terminate()
+        web.wait(timeout=60)
+        daemon.wait(timeout=60)
+    newest = max(runs, key=lambda r: instance.get_run_stats(r.run_id).start_time or 0)
+    assert len(runs) == 5 and newest.is_success and newest.tags["dagster/partition"] == "000006-000007"
+    assert len(list(layout.set_dir("train_v1_s27_all").glob("*.jpg"))) == 160
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_runs(instance, count: int, timeout: float = 400):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        runs = instance.get_runs()
+        if len(runs) >= count and all(r.is_finished for r in runs):
+            return runs
+        time.sleep(2)
+    return instance.get_runs()
+
+
+def _graphql(port: int, query: str, variables: dict) -> dict:
+    import json
+    import urllib.request
+
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    for _ in range(120):
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError("dagster-webserver did not answer")
