@@ -10,6 +10,21 @@ from vsc_assets.augment.assets_pool import list_assets
 from vsc_assets.demo import make_disc21_demo
 
 
+@pytest.fixture(autouse=True)
+def no_ambient_settings(monkeypatch):
+    """Tests choose their roots and instances; the caller's environment must not leak in."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("VSC_ROOT", raising=False)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def demo_disc21(tmp_path_factory) -> Path:
     """200 demo DISC21 images (20 sources, one of them truncated: T000500 is past 200, so none)."""

@@ -9,19 +9,12 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from vsc_assets.cli import main
 from vsc_assets.layout import Layout
-from vsc_assets_tests.conftest import make_root
+from vsc_assets_tests.conftest import free_port, make_root
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def no_dagster_home(monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.delenv("VSC_ROOT", raising=False)
 
 
 def _max_overlap(runs) -> int:
@@ -46,7 +39,7 @@ def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp
         [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     web = subprocess.Popen(
         [str(bin_dir / "dagster-webserver"), "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -83,14 +76,6 @@ def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp
     newest = max(runs, key=lambda r: instance.get_run_stats(r.run_id).start_time or 0)
     assert len(runs) == 5 and newest.is_success and newest.tags["dagster/partition"] == "000006-000007"
     assert len(list(layout.set_dir("train_v1_s27_all").glob("*.jpg"))) == 160
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_runs(instance, count: int, timeout: float = 400):

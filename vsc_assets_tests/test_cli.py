@@ -19,12 +19,6 @@ from vsc_assets.layout import Layout
 from vsc_assets_tests.conftest import make_root
 
 
-@pytest.fixture(autouse=True)
-def no_dagster_home(monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.delenv("VSC_ROOT", raising=False)
-
-
 def last_json(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 

@@ -22,12 +22,6 @@ from vsc_assets.layout import Layout
 from vsc_assets_tests.conftest import make_root
 
 
-@pytest.fixture(autouse=True)
-def no_dagster_home(monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.delenv("VSC_ROOT", raising=False)
-
-
 def _children(pid: int) -> list[int]:
     out = []
     for entry in Path("/proc").iterdir():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from vsc_assets_tests.conftest import free_port
 
 SPEC_ASSETS = (
     "train_v1_s27_all",
@@ -42,17 +43,11 @@ def _chromium() -> str:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def webserver(demo_root):
     chromium = _chromium()
     root, _ = demo_root
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(root / ".dagster"), "VSC_ROOT": str(root)}
     exe = Path(sys.executable).with_name("dagster-webserver")
     proc = subprocess.Popen(
