@@ -98,3 +98,18 @@ def test_pair_table_follows_its_pair_frames_eagerly():
     sensors = {s.name: s for s in defs.sensors}
     assert sensors["data_change_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
     assert sensors["pair_table_automation"].default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_new_pair_frames_make_the_pair_table_due():
+    """positive_pairs' eager condition: once a pair_frames partition is new, the table is requested."""
+    from vsc_assets.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("query_videos", ["200000-200009"])
+    selection = dg.AssetSelection.assets("positive_pairs")
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
+    assert first.total_requested == 0  # nothing upstream happened yet
+    instance.report_runless_asset_event(dg.AssetMaterialization("pair_frames", partition="200000-200009"))
+    second = dg.evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection, cursor=first.cursor)
+    assert second.total_requested == 1
+    assert second.get_requested_partitions(dg.AssetKey("positive_pairs")) == {None}
