@@ -53,10 +53,22 @@ def _gt_rows(layout: Layout) -> list[GtRow]:
     return rows
 
 
-def take_snapshot(layout: Layout, keys: dict[str, list[str]]) -> Snapshot:
-    """Fingerprints of every registered key (``keys``: partitions definition -> keys)."""
+def take_snapshot(
+    layout: Layout, registered: dict[str, list[str]], per_partition: dict[str, int]
+) -> tuple[Snapshot, dict[str, list[str]]]:
+    """Fingerprints of every key, registered or needed for new ids; and the new keys.
+
+    ``registered`` and ``per_partition`` are keyed by partitions definition name.
+    """
     images = list_images(layout.disc21_dir)
     videos = {kind: list_videos(layout.videos_dir(kind), kind)[0] for kind in ("query", "reference")}
+    ids = {
+        "disc21_sources": list(range(len(images[::SOURCE_STRIDE]))),
+        "query_videos": [id_number(v, "query") for v in videos["query"]],
+        "reference_videos": [id_number(v, "reference") for v in videos["reference"]],
+    }
+    added = {pdef: keys_to_add(ids[pdef], registered.get(pdef, []), per_partition[pdef]) for pdef in ids}
+    keys = {pdef: registered.get(pdef, []) + added[pdef] for pdef in ids}
     rows = _gt_rows(layout)
     fps: dict[str, dict[str, str]] = {}
     for key in keys.get("disc21_sources", []):
@@ -76,16 +88,7 @@ def take_snapshot(layout: Layout, keys: dict[str, list[str]]) -> Snapshot:
         refs = [videos["reference"].get(r.ref_id, layout.videos_dir("reference") / f"{r.ref_id}.mp4") for r in my_rows]
         fps.setdefault("query_videos/pairs", {})[key] = _stat_digest(list(mine.values()) + refs, repr(my_rows))
     gt = hashlib.blake2b(layout.ground_truth.read_bytes(), digest_size=16).hexdigest() if layout.ground_truth.is_file() else ""
-    ids = {
-        "disc21_sources": list(range(len(images[::SOURCE_STRIDE]))),
-        "query_videos": [id_number(v, "query") for v in videos["query"]],
-        "reference_videos": [id_number(v, "reference") for v in videos["reference"]],
-    }
-    return Snapshot(ids=ids, fingerprints=fps, ground_truth=gt)
-
-
-def new_keys(snapshot: Snapshot, keys: dict[str, list[str]], per_partition: dict[str, int]) -> dict[str, list[str]]:
-    return {pdef: keys_to_add(ids, keys.get(pdef, []), per_partition[pdef]) for pdef, ids in snapshot.ids.items()}
+    return Snapshot(ids=ids, fingerprints=fps, ground_truth=gt), added
 
 
 def changed(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> dict[tuple[str, str], list[str]]:

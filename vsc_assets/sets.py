@@ -27,6 +27,7 @@ from vsc_assets.io.images import encode_jpeg, list_images
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA, read_manifest, write_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import run_tasks
+from vsc_assets.video.ids import id_number
 
 NAME_RE = re.compile(r"^(\d+)_(\d+)\.jpg$")
 Progress = Callable[[int, int], None]
@@ -45,8 +46,6 @@ def sources_in_key(sources: list[Source], key: str) -> list[Source]:
 
 def reference_sources(layout: Layout, selected_asset: str, partition_key: str) -> list[Source]:
     """The selected frames of a reference partition; pid = reference id number - 100000."""
-    from vsc_assets.video.ids import id_number
-
     manifest = layout.manifest_path(selected_asset, partition_key)
     if not manifest.is_file():
         raise FileNotFoundError(f"{manifest}: {selected_asset} partition {partition_key} has not been materialized")

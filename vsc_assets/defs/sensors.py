@@ -10,7 +10,7 @@ from vsc_assets.defs.partitions import (
     reference_videos_partitions_def,
 )
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.refresh import GROUPS, changed, new_keys, take_snapshot
+from vsc_assets.refresh import GROUPS, changed, take_snapshot
 
 PARTITIONS = {p.name: p for p in (disc21_partitions_def, query_videos_partitions_def, reference_videos_partitions_def)}
 
@@ -39,8 +39,7 @@ def data_change_sensor(context: dg.SensorEvaluationContext, vsc_root: VscRoot) -
     layout = vsc_root.layout()
     keys = {name: list(context.instance.get_dynamic_partitions(name)) for name in PARTITIONS}
     sizes = {name: vsc_root.sources_per_partition if name == disc21_partitions_def.name else vsc_root.videos_per_partition for name in PARTITIONS}
-    added = new_keys(take_snapshot(layout, {}), keys, sizes)
-    snapshot = take_snapshot(layout, {name: keys[name] + added[name] for name in PARTITIONS})
+    snapshot, added = take_snapshot(layout, keys, sizes)
     if context.cursor:
         changes = changed(json.loads(context.cursor)["fingerprints"], snapshot.fingerprints)
     else:
