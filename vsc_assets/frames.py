@@ -13,7 +13,7 @@ from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import JPEG_QUALITY
 from vsc_assets.io.atomic import remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
-from vsc_assets.io.images import encode_jpeg
+from vsc_assets.io.images import encode_jpeg, jpeg_problems
 from vsc_assets.io.manifest import read_manifest, write_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import run_tasks
@@ -39,10 +39,10 @@ def frame_name(video_id: str, k: int) -> str:
     return f"{video_id}_{k}.jpg"
 
 
-def videos_in_key(layout: Layout, kind: str, key: str) -> tuple[dict[str, Path], list[dict]]:
+def videos_in_key(layout: Layout, kind: str, key: str) -> dict[str, Path]:
     first, last = parse_range_key(key)
-    videos, skipped = list_videos(layout.videos_dir(kind), kind)
-    return {v: p for v, p in videos.items() if first <= id_number(v, kind) <= last}, skipped
+    videos, _ = list_videos(layout.videos_dir(kind), kind)
+    return {v: p for v, p in videos.items() if first <= id_number(v, kind) <= last}
 
 
 @dataclass(frozen=True)
@@ -108,16 +108,7 @@ def check_frame_counts(folder: Path, rows: list[dict]) -> CheckOutcome:
 
 
 def check_decodable(folder: Path, names: list[str]) -> CheckOutcome:
-    bad = []
-    for name in names:
-        try:
-            with Image.open(folder / name) as im:
-                im.draft("RGB", (im.width // 8 or 1, im.height // 8 or 1))
-                im.load()
-                if im.format != "JPEG":
-                    bad.append(f"{name}: {im.format}")
-        except (OSError, ValueError) as exc:
-            bad.append(f"{name}: {exc}")
+    bad = jpeg_problems(folder, names)
     return CheckOutcome(not bad, "every file a decodable JPEG", {"bad": bad[:20], "bad_count": len(bad)})
 
 
@@ -133,7 +124,7 @@ def build_frames_partition(
     layout: Layout, kind: str, asset: str, partition_key: str, workers: int, progress: Progress | None = None
 ) -> VideoReport:
     started = time.perf_counter()
-    videos, _ = videos_in_key(layout, kind, partition_key)
+    videos = videos_in_key(layout, kind, partition_key)
     out_dir = layout.frames_dir(kind)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)
@@ -161,9 +152,6 @@ def build_frames_partition(
 
 
 
-SELECTED_SCHEMA = FRAMES_SCHEMA
-
-
 def build_selected_partition(layout: Layout, asset: str, frames_asset: str, partition_key: str) -> VideoReport:
     """Copy the middle second's frame of each reference video to training_images_ref1."""
     started = time.perf_counter()
@@ -185,13 +173,10 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
         write_bytes_atomic(out_dir / chosen["name"], (src_dir / chosen["name"]).read_bytes())
         rows.append(chosen)
     manifest = layout.manifest_path(asset, partition_key)
-    write_manifest(manifest, rows, SELECTED_SCHEMA)
+    write_manifest(manifest, rows, FRAMES_SCHEMA)
     names = [r["name"] for r in rows if r["name"]]
     missing = [n for n in names if not (out_dir / n).is_file()]
-    per_video = {}
-    for n in names:
-        per_video.setdefault(n.rsplit("_", 1)[0], []).append(n)
-    extra = [v for v in per_video if len(list(out_dir.glob(f"{v}_*.jpg"))) != 1]
+    extra = [v for v in by_video if len(list(out_dir.glob(f"{v}_*.jpg"))) != 1]
     preview = _save_preview(layout, asset, partition_key, out_dir, names)
     return VideoReport(
         asset=asset,

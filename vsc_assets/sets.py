@@ -23,7 +23,7 @@ from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
 from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
-from vsc_assets.io.images import encode_jpeg, list_images
+from vsc_assets.io.images import encode_jpeg, jpeg_problems, list_images
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA, read_manifest, write_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import run_tasks
@@ -104,22 +104,8 @@ def check_files_per_source(folder: Path, pids: list[int], mode: str) -> CheckOut
 
 
 def check_decodable(folder: Path, pids: list[int], mode: str) -> CheckOutcome:
-    """Every file decodes fully (at 1/8 scale: every DCT block is still read) as 256x256 of ``mode``."""
-    bad = []
-    for pid in pids:
-        for j in range(VARIANTS_PER_SOURCE):
-            path = folder / output_name(pid, j)
-            if not path.exists():
-                continue  # counted by check_files_per_source
-            try:
-                with Image.open(path) as im:
-                    if im.format != "JPEG" or im.size != (OUTPUT_SIZE, OUTPUT_SIZE) or im.mode != mode:
-                        bad.append(f"{path.name}: {im.format} {im.size} {im.mode}")
-                        continue
-                    im.draft(mode, (OUTPUT_SIZE // 8, OUTPUT_SIZE // 8))
-                    im.load()
-            except (OSError, ValueError) as exc:
-                bad.append(f"{path.name}: {exc}")
+    names = [output_name(pid, j) for pid in pids for j in range(VARIANTS_PER_SOURCE)]
+    bad = jpeg_problems(folder, names, (OUTPUT_SIZE, OUTPUT_SIZE), mode)
     return CheckOutcome(not bad, f"every file a decodable {OUTPUT_SIZE}x{OUTPUT_SIZE} {mode} JPEG", {"bad": bad[:20], "bad_count": len(bad)})
 
 
