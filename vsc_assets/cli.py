@@ -84,7 +84,12 @@ def cmd_register(args) -> int:
 def cmd_bench(args) -> int:
     from vsc_assets.bench import run_bench
 
-    print(json.dumps(run_bench(quick=args.quick, scaling=args.scaling)))
+    result = {} if args.fidelity_only else run_bench(quick=args.quick, scaling=args.scaling)
+    if args.fidelity or args.fidelity_only:
+        from vsc_assets.bench_fidelity import run_fidelity
+
+        result.update(run_fidelity(sources=args.fidelity_sources))
+    print(json.dumps(result))
     return 0
 
 
@@ -122,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="images/s per core against the floor")
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
     bench.add_argument("--scaling", action="store_true", help="also time one partition run with 1 and with 2 workers")
+    bench.add_argument(
+        "--fidelity", action="store_true", help="also compare the production path with the recipe as written (KS per statistic)"
+    )
+    bench.add_argument("--fidelity-only", action="store_true", help="only the fidelity comparison")
+    bench.add_argument("--fidelity-sources", type=int, default=110, help="demo sources for the fidelity comparison (default 110)")
     return parser
 
 

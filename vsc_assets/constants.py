@@ -5,19 +5,15 @@ OUTPUT_SIZE = 256
 JPEG_QUALITY = 100
 SOURCE_STRIDE = 10  # every 10th DISC21 image is a source; pid = i // 10
 
-# The chain works on at most twice the output's pixels (e.g. 418x313 for 4:3)
-# and at most 512 px a side. Every output is 256x256, so a chain on a 2000 px
-# photo spends its time on pixels the final resize throws away; this bound
-# costs detail only on the recipe's tightest crops (30% of the area: 0.6 of the
-# output's pixels, upsampled 1.3x). JPEG sources are decoded straight to about
-# this scale (DCT draft). Parameters measured in pixels (blur radius, channel
-# shift, caption height, perspective sigma) are scaled by the same factor,
-# recorded as pixel_scale, so their effect matches the full-size recipe.
-MAX_WORKING_SIDE = 512
-MAX_WORKING_PIXELS = 2 * 256 * 256
-# Smallest side the chain works at: a 1x1 source is upscaled so that every
-# family has pixels to crop, rotate and inset (recorded in the file's record).
-MIN_WORKING_SIDE = 32
+# A source with a side under this is upscaled (bicubic, recorded as
+# ``upscaled_to``) so that every family has pixels to crop, rotate and inset.
+# Every other source is processed at its own resolution, as the recipe does.
+MIN_SOURCE_SIDE = 32
+# A source over this many pixels (3264x2448) is decoded at 1/2, 1/4 or 1/8
+# scale, recorded as ``decoded_at``: a chain's intermediates (a float copy for
+# noise, an expanded canvas for rotate) are several times the image, and this
+# keeps a worker under 500 MB. The recipe's own photos are far smaller.
+MAX_CHAIN_PIXELS = 8_000_000
 # Sources above this many pixels are refused as decompression bombs.
 MAX_SOURCE_PIXELS = 150_000_000
 

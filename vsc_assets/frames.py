@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -43,6 +44,44 @@ def videos_in_key(layout: Layout, kind: str, key: str) -> dict[str, Path]:
     first, last = parse_range_key(key)
     videos, _ = list_videos(layout.videos_dir(kind), kind)
     return {v: p for v, p in videos.items() if first <= id_number(v, kind) <= last}
+
+
+def adopt_old_frame_folders(layout: Layout) -> list[str]:
+    """Move frames written under the earlier folder names to the published ones; say what moved.
+
+    Nothing is decoded again: a folder is renamed whole, or, when both exist,
+    each file missing from the new folder is moved in (a rename each).
+    Safe to run from concurrent partition runs.
+    """
+    notes = []
+    for kind in ("query", "reference"):
+        old, new = layout.old_frames_dir(kind), layout.frames_dir(kind)
+        if not old.is_dir():
+            continue
+        try:
+            old.rename(new)  # atomic; fails if new exists and is not empty
+            notes.append(f"adopted {old} as {new} (the published folder name); no frame recomputed")
+            continue
+        except OSError:
+            pass
+        moved = 0
+        for entry in os.scandir(old):
+            target = new / entry.name
+            if entry.name.endswith(".jpg") and not target.exists():
+                try:
+                    os.rename(entry.path, target)
+                    moved += 1
+                except FileNotFoundError:
+                    continue  # another run moved it first
+        leftovers = [e.name for e in os.scandir(old) if e.name.endswith(".jpg")]
+        for name in leftovers:  # already present in the new folder under the same name
+            (old / name).unlink(missing_ok=True)
+        try:
+            old.rmdir()
+        except OSError:
+            pass
+        notes.append(f"moved {moved} frames from {old} into {new} (the published folder name); no frame recomputed")
+    return notes
 
 
 @dataclass(frozen=True)
@@ -89,6 +128,7 @@ class VideoReport:
     manifest: Path
     preview: bytes | None
     checks: dict[str, CheckOutcome]
+    notes: list[str] = field(default_factory=list)  # e.g. an old-layout folder adopted
 
     @property
     def per_second(self) -> float:
@@ -124,6 +164,7 @@ def build_frames_partition(
     layout: Layout, kind: str, asset: str, partition_key: str, workers: int, progress: Progress | None = None
 ) -> VideoReport:
     started = time.perf_counter()
+    notes = adopt_old_frame_folders(layout)
     videos = videos_in_key(layout, kind, partition_key)
     out_dir = layout.frames_dir(kind)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,6 +189,7 @@ def build_frames_partition(
         manifest=manifest,
         preview=preview,
         checks={"frame_count_matches_duration": check_frame_counts(out_dir, rows), "frames_decodable": check_decodable(out_dir, names)},
+        notes=notes,
     )
 
 
@@ -159,6 +201,7 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     if not manifest_in.is_file():
         raise FileNotFoundError(f"{manifest_in}: {frames_asset} partition {partition_key} has not been materialized")
     frame_rows = read_manifest(manifest_in)
+    notes = adopt_old_frame_folders(layout)
     src_dir, out_dir = layout.frames_dir("reference"), layout.selected_frames_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)
@@ -194,4 +237,5 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
                 {"missing": missing[:20], "not_exactly_one": extra[:20]},
             )
         },
+        notes=notes,
     )

@@ -64,6 +64,11 @@ class Layout:
 
     # VSC outputs
     def frames_dir(self, kind: str) -> Path:
+        """train/{kind}_one_second_imageio_v3/: the folder the published downstream scripts read."""
+        return self.train_dir / f"{kind}_one_second_imageio_v3"
+
+    def old_frames_dir(self, kind: str) -> Path:
+        """Where frames were written before the published folder names were adopted."""
         return self.train_dir / f"{kind}_one_second"
 
     @property

@@ -14,7 +14,7 @@ import pickle
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,9 +34,6 @@ from vsc_assets.sets import CheckOutcome, Progress
 from vsc_assets.video.decode import frames_at
 from vsc_assets.video.ids import id_number
 from vsc_assets.video.probe import BadVideoError, probe_video
-
-# A ground-truth segment may end this far past its video's last frame (rounding in the CSV).
-END_TOLERANCE_S = 0.05
 
 CANDIDATE_SCHEMA = pa.schema(
     [
@@ -63,6 +60,18 @@ PAIR_SCHEMA = pa.schema(
         ("u", pa.int64()),
         ("query_path", pa.string()),
         ("ref_path", pa.string()),
+    ]
+)
+# What positive_pairs skipped: one row per pair whose frame can't be read, one per unusable ground-truth row (u null).
+SKIPPED_SCHEMA = pa.schema(
+    [
+        ("gt_row", pa.int64()),
+        ("u", pa.int64()),
+        ("query_id", pa.string()),
+        ("ref_id", pa.string()),
+        ("query_time", pa.float64()),
+        ("ref_time", pa.float64()),
+        ("reason", pa.string()),
     ]
 )
 PAIR_TABLE = "positive_pairs.parquet"
@@ -100,23 +109,49 @@ class StageReport:
     skipped_rows: list[dict]
     seconds: float
     manifest: Path
+    skipped_pairs: list[dict] = field(default_factory=list)  # per ground-truth row: how many, and why
 
 
-def _row_problem(row: GtRow, layout: Layout, durations: dict) -> str | None:
-    for kind, video_id, end in (("query", row.query_id, row.query_end), ("reference", row.ref_id, row.ref_end)):
+def skipped_pairs_by_row(candidates: list[dict]) -> list[dict]:
+    """{row, pairs, skipped, reasons} for each row that lost a pair, in row order."""
+    by_row: dict[int, dict] = {}
+    for c in candidates:
+        entry = by_row.setdefault(c["gt_row"], {"row": c["gt_row"], "pairs": 0, "skipped": 0, "reasons": {}})
+        entry["pairs"] += 1
+        if c["error"]:
+            entry["skipped"] += 1
+            kind = "past the end of its video" if "past the end" in c["error"] else c["error"]
+            entry["reasons"][kind] = entry["reasons"].get(kind, 0) + 1
+    return [
+        {**e, "reason": "; ".join(f"{n} {k}" for k, n in e.pop("reasons").items())}
+        for _, e in sorted(by_row.items())
+        if e["skipped"]
+    ]
+
+
+def _durations(row: GtRow, layout: Layout, cache: dict) -> tuple[float, float] | str:
+    """(query duration, reference duration) of a row's videos, or why the row can't be used at all."""
+    found = []
+    for kind, video_id in (("query", row.query_id), ("reference", row.ref_id)):
         path = layout.videos_dir(kind) / f"{video_id}.mp4"
         if not path.is_file():
             return f"{kind} video {video_id} is missing"
-        if path not in durations:
+        if path not in cache:
             try:
-                durations[path] = float(probe_video(path).duration)
+                cache[path] = float(probe_video(path).duration)
             except BadVideoError as exc:
-                durations[path] = exc
-        duration = durations[path]
-        if isinstance(duration, BadVideoError):
-            return f"{kind} video {video_id} unreadable: {duration.reason}"
-        if end > duration + END_TOLERANCE_S:
-            return f"segment ends at {end} s, past the end of {kind} video {video_id} ({duration:.3f} s)"
+                cache[path] = exc
+        if isinstance(cache[path], BadVideoError):
+            return f"{kind} video {video_id} unreadable: {cache[path].reason}"
+        found.append(cache[path])
+    return found[0], found[1]
+
+
+def _past_end(row: GtRow, qt: float, rt: float, durations: tuple[float, float]) -> str | None:
+    """Why the frame of a pair can't be read: its time is at or after its video's end."""
+    for kind, video_id, t, duration in (("query", row.query_id, qt, durations[0]), ("reference", row.ref_id, rt, durations[1])):
+        if t >= duration:
+            return f"{kind} time {t:.3f} s is past the end of {video_id} ({duration:.3f} s)"
     return None
 
 
@@ -130,19 +165,21 @@ def build_pair_frames_partition(
     out_dir = layout.pair_frames_dir(partition_key)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)
-    durations: dict = {}
+    cache: dict = {}
     skipped, candidates = [], []
     per_video: dict[Path, list[tuple[float, str]]] = {}
     for row in rows:
-        problem = _row_problem(row, layout, durations)
-        if problem:
-            skipped.append({"row": row.row, "reason": problem})
+        durations = _durations(row, layout, cache)
+        if isinstance(durations, str):
+            skipped.append({"row": row.row, "reason": durations})
             continue
         for u, qt, rt in pair_times(row):
             qf, rf = f"{row.row}_{u}_q.jpg", f"{row.row}_{u}_r.jpg"
-            candidates.append({"gt_row": row.row, "u": u, "query_id": row.query_id, "ref_id": row.ref_id, "query_time": qt, "ref_time": rt, "query_file": qf, "ref_file": rf})
-            per_video.setdefault(layout.videos_dir("query") / f"{row.query_id}.mp4", []).append((qt, qf))
-            per_video.setdefault(layout.videos_dir("reference") / f"{row.ref_id}.mp4", []).append((rt, rf))
+            past = _past_end(row, qt, rt, durations)
+            candidates.append({"gt_row": row.row, "u": u, "query_id": row.query_id, "ref_id": row.ref_id, "query_time": qt, "ref_time": rt, "query_file": qf, "ref_file": rf, "error": past})
+            if past is None:  # only frames that exist are decoded
+                per_video.setdefault(layout.videos_dir("query") / f"{row.query_id}.mp4", []).append((qt, qf))
+                per_video.setdefault(layout.videos_dir("reference") / f"{row.ref_id}.mp4", []).append((rt, rf))
     errors: dict[str, str | None] = {}
     tasks = sorted(per_video.items())
     for done, result in enumerate(run_tasks(stage_video_times, StageJob(out_dir), tasks, workers), start=1):
@@ -150,7 +187,7 @@ def build_pair_frames_partition(
         if progress:
             progress(done, len(tasks))
     for c in candidates:
-        c["error"] = errors.get(c["query_file"]) or errors.get(c["ref_file"])
+        c["error"] = c["error"] or errors.get(c["query_file"]) or errors.get(c["ref_file"])
     manifest = layout.manifest_path(asset, partition_key)
     write_manifest(manifest, candidates, CANDIDATE_SCHEMA)
     return StageReport(
@@ -158,6 +195,7 @@ def build_pair_frames_partition(
         candidates=len(candidates),
         staged=sum(1 for c in candidates if not c["error"]),
         skipped_rows=skipped,
+        skipped_pairs=skipped_pairs_by_row(candidates),
         seconds=time.perf_counter() - started,
         manifest=manifest,
     )
@@ -169,6 +207,8 @@ class PairReport:
     rows_used: int
     skipped_rows: list[dict]
     unreadable_pairs: int
+    skipped_pairs: list[dict]  # per ground-truth row that lost pairs: how many, and why
+    manifest: Path  # every skipped pair and row, with its reason
     seconds: float
     table: Path
     preview: bytes | None
@@ -193,16 +233,23 @@ def build_positive_pairs(layout: Layout, staging_asset: str, partition_keys: lis
                 candidates.append(c)
                 keys_by_row[c["gt_row"]] = key
     skipped = list(rejected)
-    durations: dict = {}
+    cache: dict = {}
     for row in rows:
         if row.row in keys_by_row:
             continue
-        reason = _row_problem(row, layout, durations)
-        if reason is None:
+        reason = _durations(row, layout, cache)
+        if not isinstance(reason, str):
             reason = "no pair fits inside the segment" if not pair_times(row) else "its query partition is not materialized"
         skipped.append({"row": row.row, "reason": reason})
     skipped.sort(key=lambda s: s["row"])
     readable = sorted((c for c in candidates if not c["error"]), key=lambda c: (c["gt_row"], c["u"]))
+    lost = sorted((c for c in candidates if c["error"]), key=lambda c: (c["gt_row"], c["u"]))
+    write_manifest(
+        layout.manifest_path("positive_pairs", "all"),
+        [{k: c[k] for k in ("gt_row", "u", "query_id", "ref_id", "query_time", "ref_time")} | {"reason": c["error"]} for c in lost]
+        + [{"gt_row": s["row"], "u": None, "query_id": None, "ref_id": None, "query_time": None, "ref_time": None, "reason": s["reason"]} for s in skipped],
+        SKIPPED_SCHEMA,
+    )
     unreadable = len(candidates) - len(readable)
     shuffled = shuffled_numbers(len(readable), base_seed)
 
@@ -240,6 +287,8 @@ def build_positive_pairs(layout: Layout, staging_asset: str, partition_keys: lis
         rows_used=len({c["gt_row"] for c in readable}),
         skipped_rows=skipped,
         unreadable_pairs=unreadable,
+        skipped_pairs=skipped_pairs_by_row(candidates),
+        manifest=layout.manifest_path("positive_pairs", "all"),
         seconds=time.perf_counter() - started,
         table=final / PAIR_TABLE,
         preview=preview,

@@ -29,6 +29,7 @@ from vsc_assets.defs.partitions import (
     reference_videos_partitions_def,
 )
 from vsc_assets.defs.resources import VscRoot
+from vsc_assets.frames import adopt_old_frame_folders
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.pair_table import PAIR_TABLE, check_pair_layout
@@ -224,6 +225,8 @@ def materialize_missing(
     from vsc_assets.definitions import defs
 
     instance = open_instance(layout)
+    for note in adopt_old_frame_folders(layout):  # before planning: the checks look in the new folders
+        echo(note)
     for name, keys in register_partitions(instance, layout, sources_per_partition, videos_per_partition).items():
         if keys:
             echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")

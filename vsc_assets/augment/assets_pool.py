@@ -7,6 +7,7 @@ relative to the emoji folder), so a record stays meaningful on another machine.
 from __future__ import annotations
 
 import functools
+import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from augly.utils import EMOJI_DIR, FONTS_DIR, MEME_DEFAULT_FONT
 from PIL import Image, ImageFont
 
+from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.io.images import BadImageError, list_images, load_rgb
 
 AUGLY_FONTS_DIR = Path(FONTS_DIR)
@@ -45,6 +47,14 @@ class AugmentAssets:
     def pool_path(self, name: str) -> Path:
         return self._pool_by_name[name]
 
+    def pool_size(self, name: str) -> tuple[int, int]:
+        """A pool image's stored size, from its header (the grey stand-in's if unreadable)."""
+        try:
+            with Image.open(self._pool_by_name[name]) as im:
+                return im.size
+        except (OSError, ValueError, SyntaxError):
+            return OUTPUT_SIZE, OUTPUT_SIZE
+
     def font_path(self, name: str) -> Path:
         return self._font_by_name[name]
 
@@ -53,6 +63,14 @@ class AugmentAssets:
 
     def emoji_name(self, path: Path) -> str:
         return path.relative_to(self.emoji_dir).as_posix()
+
+
+def _pngs_below(folder: Path) -> tuple[Path, ...]:
+    """PNG files under ``folder``, following linked folders (a user's emoji folder may be links)."""
+    found = []
+    for dirpath, _, filenames in os.walk(folder, followlinks=True):
+        found.extend(Path(dirpath) / f for f in filenames if f.lower().endswith(".png"))
+    return tuple(sorted(found))
 
 
 def list_fonts(folder: Path) -> tuple[Path, ...]:
@@ -79,9 +97,9 @@ def list_assets(
     fonts = list_fonts(fonts_dir) if fonts_dir is not None and fonts_dir.is_dir() else ()
     if not fonts:
         fonts = list_fonts(AUGLY_FONTS_DIR)
-    if emoji_dir is None or not any(emoji_dir.rglob("*.png")):
+    if emoji_dir is None or not _pngs_below(emoji_dir):
         emoji_dir = AUGLY_EMOJI_DIR
-    emoji = tuple(sorted(emoji_dir.rglob("*.png")))
+    emoji = _pngs_below(emoji_dir)
     return AugmentAssets(pool=pool, fonts=fonts, emoji=emoji, emoji_dir=emoji_dir)
 
 
@@ -96,10 +114,20 @@ def font_characters(path: str) -> tuple[int, ...]:
         return tuple(pickle.load(fh))
 
 
-def load_pool_image(path: Path, max_side: int, max_pixels: int) -> tuple[Image.Image, str | None]:
-    """A pool image as RGB, or a mid-grey stand-in and the reason when it can't be read."""
+def load_pool_image(path: Path) -> tuple[Image.Image, str | None]:
+    """A pool image as RGB at full resolution, or a mid-grey stand-in and the reason."""
     try:
-        im, _ = load_rgb(path, max_side=max_side, max_working_pixels=max_pixels)
+        im, _ = load_rgb(path)
         return im, None
     except BadImageError as exc:
-        return Image.new("RGB", (max_side, max_side), (128, 128, 128)), exc.reason
+        return Image.new("RGB", (OUTPUT_SIZE, OUTPUT_SIZE), (128, 128, 128)), exc.reason
+
+
+def load_emoji(path: Path) -> tuple[Image.Image | None, str | None]:
+    """An emoji image as its file holds it (AugLy opens it the same way), or None and the reason."""
+    try:
+        with Image.open(path.resolve()) as im:
+            im.load()
+            return im.copy(), None
+    except (OSError, ValueError, SyntaxError) as exc:
+        return None, f"{path.name}: {type(exc).__name__}: {exc}"

@@ -6,6 +6,11 @@ every random number the family needs (JSON-safe), and
 functional API is called wherever it works on current Pillow/NumPy; meme_format
 and perspective_transform are provided here because AugLy 1.0.0 breaks on them.
 
+Every apply is the recipe as written (SPEC.md section 1): it works at the
+resolution of the image it receives, and parameters given in pixels are pixels
+of that image. Nothing here rescales; the production path (``resolution.py``)
+decides only which image a chain starts from.
+
 A family never raises on anything its sampler can draw. Where an input makes
 the published call fail, a deterministic fallback applies and is noted through
 ``ctx.fallback`` so it ends up in the file's record.
@@ -26,6 +31,7 @@ from PIL import Image, ImageDraw, ImageEnhance
 from vsc_assets.augment.assets_pool import (
     AugmentAssets,
     font_characters,
+    load_emoji,
     load_font,
     load_pool_image,
 )
@@ -41,11 +47,7 @@ class ChainContext:
 
     assets: AugmentAssets
     meme_random_font: bool = False  # s3 draws the meme font; s27 keeps AugLy's default
-    pixel_scale: float = 1.0  # working size / source size: scales parameters given in pixels
     fallbacks: list = field(default_factory=list)
-
-    def px(self, value: float) -> float:
-        return value * self.pixel_scale
 
     def fallback(self, family: str, reason: str, **detail) -> None:
         self.fallbacks.append({"family": family, "reason": reason, **detail})
@@ -75,17 +77,14 @@ def _pick(rng: np.random.Generator, items) -> int:
     return int(rng.integers(0, len(items)))
 
 
-def _square(img: Image.Image) -> Image.Image:
-    return img.resize(SQUARE, Image.Resampling.BILINEAR)
+def _square(img: Image.Image, resample=Image.Resampling.BICUBIC) -> Image.Image:
+    """A family's own resize to 256: bicubic, Pillow's default in the published environment."""
+    return img.resize(SQUARE, resample)
 
 
-# Pool images are decoded no larger than the family needs: its result ends up 256x256.
-POOL_SIDE = OUTPUT_SIZE * 2
-POOL_PIXELS = OUTPUT_SIZE * OUTPUT_SIZE * 2
-
-
-def _pool_image(name: str, max_side: int, family: str, ctx: ChainContext) -> Image.Image:
-    img, problem = load_pool_image(ctx.assets.pool_path(name), max_side, POOL_PIXELS)
+def _pool_image(name: str, family: str, ctx: ChainContext) -> Image.Image:
+    """A pool image at its full resolution, as the recipe opens it."""
+    img, problem = load_pool_image(ctx.assets.pool_path(name))
     if problem:
         ctx.fallback(family, "pool image unreadable, mid-grey used", pool_image=name, error=problem)
     return img
@@ -106,7 +105,7 @@ def sample_change_channel(rng, ctx):
 def apply_change_channel(img, p, ctx):
     arr = np.asarray(img.convert("RGB"))
     if p["mode"] == "shift":
-        s = round(ctx.px(p["shift"]))
+        s = p["shift"]
         h, w = arr.shape[:2]
         limit = (min(h, w) - 1) // 2
         if s > limit:
@@ -140,26 +139,44 @@ def apply_pad_square(img, p, ctx):
 # ---------------------------------------------------------------- 3 resized_crop
 
 
+CROP_ATTEMPTS = 10  # torchvision's RandomResizedCrop draws at most this many boxes
+
+
 def sample_resized_crop(rng, ctx):
+    # Drawn without the image size: every attempt up front, positions as fractions.
     return {
-        "scale": _u(rng, 0.3, 1.0),
-        "log_ratio": _u(rng, math.log(3 / 4), math.log(4 / 3)),
+        "attempts": [
+            [_u(rng, 0.3, 1.0), _u(rng, math.log(3 / 4), math.log(4 / 3))] for _ in range(CROP_ATTEMPTS)
+        ],
         "x": _u(rng, 0.0, 1.0),
         "y": _u(rng, 0.0, 1.0),
     }
 
 
+def crop_box(width: int, height: int, p: dict) -> tuple[int, int, int, int]:
+    """torchvision's RandomResizedCrop.get_params: the first attempt that fits, else a centre crop."""
+    area = width * height
+    for scale, log_ratio in p["attempts"]:
+        ratio = math.exp(log_ratio)
+        w = round(math.sqrt(area * scale * ratio))
+        h = round(math.sqrt(area * scale / ratio))
+        if 0 < w <= width and 0 < h <= height:
+            left = min(width - w, int(p["x"] * (width - w + 1)))
+            top = min(height - h, int(p["y"] * (height - h + 1)))
+            return left, top, left + w, top + h
+    in_ratio = width / height
+    if in_ratio < 3 / 4:
+        w, h = width, round(width / (3 / 4))
+    elif in_ratio > 4 / 3:
+        w, h = round(height * (4 / 3)), height
+    else:
+        w, h = width, height
+    left, top = (width - w) // 2, (height - h) // 2
+    return left, top, left + w, top + h
+
+
 def apply_resized_crop(img, p, ctx):
-    # RandomResizedCrop's box, drawn relative to the image so sampling needs no size;
-    # a box wider or taller than the image is clamped to it (torchvision retries instead).
-    width, height = img.size
-    area = width * height * p["scale"]
-    ratio = math.exp(p["log_ratio"])
-    w = min(width, max(1, round(math.sqrt(area * ratio))))
-    h = min(height, max(1, round(math.sqrt(area / ratio))))
-    left = min(width - w, int(p["x"] * (width - w + 1)))
-    top = min(height - h, int(p["y"] * (height - h + 1)))
-    return _square(img.crop((left, top, left + w, top + h)))
+    return _square(img.crop(crop_box(img.width, img.height, p)), Image.Resampling.BILINEAR)
 
 
 # ---------------------------------------------------------------- 4 rotate
@@ -186,7 +203,7 @@ def sample_image_opaque(rng, ctx):
 
 
 def apply_image_opaque(img, p, ctx):
-    background = _square(_pool_image(p["pool_image"], OUTPUT_SIZE, "image_opaque", ctx))
+    background = _square(_pool_image(p["pool_image"], "image_opaque", ctx))
     return F.overlay_image(
         background, overlay=_square(img), opacity=p["opacity"], overlay_size=1.0, x_pos=0.0, y_pos=0.0
     ).convert("RGB")
@@ -244,7 +261,7 @@ def sample_blur(rng, ctx):
 
 
 def apply_blur(img, p, ctx):
-    return F.blur(img, radius=ctx.px(p["radius"]))
+    return F.blur(img, radius=p["radius"])
 
 
 # ---------------------------------------------------------------- 9 pixelization
@@ -271,9 +288,7 @@ def sample_pad(rng, ctx):
 
 
 def apply_pad(img, p, ctx):
-    return _square(
-        F.pad(img, w_factor=p["w_factor"], h_factor=p["h_factor"], color=tuple(p["color"]))
-    )
+    return _square(F.pad(img, w_factor=p["w_factor"], h_factor=p["h_factor"], color=tuple(p["color"])))
 
 
 # ---------------------------------------------------------------- 11 noise
@@ -409,38 +424,64 @@ def sample_meme_format(rng, ctx):
     }
 
 
-def _text_extent(font, text: str) -> tuple[int, int]:
-    # What Pillow<10's FreeTypeFont.getsize returned: the bbox's right and bottom.
-    _, _, right, bottom = font.getbbox(text)
-    return right, bottom
+def meme_text_size(font, text: str) -> tuple[int, int]:
+    """What Pillow 9's ``getsize_multiline`` measured for one line of text.
+
+    Width: the right edge of the line. Height: the bottom of the letter "A" in
+    that font, whatever the text (its line spacing for a single line).
+    """
+    return font.getbbox(text)[2], font.getbbox("A")[3]
 
 
-def _meme_font_size(font_path: str, text: str, max_w: int, max_h: int, start: int) -> int | None:
-    """AugLy's rule: the first of start, start-5, ... whose text fits; None if none does."""
-    size = start
-    w, h = _text_extent(load_font(font_path, size), text)
-    if w > max_w or h > max_h:
-        # Text extent grows about linearly with size: jump close, then step as AugLy does.
-        estimate = size * min(max_w / max(w, 1), max_h / max(h, 1))
-        size -= 5 * max(1, int((size - estimate) / 5) - 1)
-    while size > 0:
-        w, h = _text_extent(load_font(font_path, size), text)
-        if w <= max_w and h <= max_h:
-            return size
+def meme_font_size(font_path: str, text: str, max_w: int, max_h: int, start: int) -> int | None:
+    """AugLy's rule: the first of start, start-5, start-10, ... at which the text fits.
+
+    The text's extent grows with the font size, so the walk down may begin from
+    an estimate instead of from ``start``; the answer is confirmed by stepping
+    up while the next larger size (of the same sequence) still fits, so it is
+    the one the plain walk finds. None when no positive size fits.
+    """
+
+    def fits(size: int) -> bool:
+        w, h = meme_text_size(load_font(font_path, size), text)
+        return w <= max_w and h <= max_h
+
+    if start <= 0:
+        return None
+    if fits(start):
+        return start
+    w, h = meme_text_size(load_font(font_path, start), text)
+    estimate = start * min(max_w / max(w, 1), max_h / max(h, 1))
+    size = start - 5 * max(1, int((start - estimate) / 5))
+    while size > 0 and not fits(size):
         size -= 5
-    return None
+    if size <= 0:
+        return None
+    while size + 5 < start and fits(size + 5):
+        size += 5
+    return size
+
+
+def _meme_font(p, ctx) -> str:
+    font_path = ctx.assets.font_path(p["font"])
+    try:
+        load_font(str(font_path), 10)
+        return str(font_path)
+    except OSError as exc:
+        ctx.fallback("meme_format", f"font cannot be read ({exc}), AugLy's default used", font=p["font"])
+        return str(ctx.assets.meme_default_font)
 
 
 def apply_meme_format(img, p, ctx):
     width, height = img.size
-    caption = max(11, round(ctx.px(p["caption_height"])))
-    font_path = str(ctx.assets.font_path(p["font"]))
-    size = _meme_font_size(font_path, p["text"], width - 10, caption - 10, caption - 10)
+    caption = p["caption_height"]
+    font_path = _meme_font(p, ctx)
+    size = meme_font_size(font_path, p["text"], width - 10, caption - 10, caption - 10)
     if size is None:
         size = 1
         ctx.fallback("meme_format", "caption text fits at no font size, smallest size used", font_size=1)
     font = load_font(font_path, size)
-    text_w, text_h = _text_extent(font, p["text"])
+    text_w, text_h = meme_text_size(font, p["text"])
     meme = Image.new("RGB", (width, height + caption), tuple(p["meme_bg_color"]))
     meme.paste(img, (0, caption))
     colour = tuple(p["text_color"]) + (round(p["opacity"] * 255),)
@@ -469,11 +510,17 @@ def sample_overlay_emoji(rng, ctx):
 
 
 def apply_overlay_emoji(img, p, ctx):
-    return F.overlay_emoji(
+    # AugLy's overlay_emoji is overlay_image with the emoji file; the emoji is
+    # opened here (links resolved) because AugLy's own path check rejects symlinks.
+    emoji, problem = load_emoji(ctx.assets.emoji_path(p["emoji"]))
+    if problem:
+        ctx.fallback("overlay_emoji", "emoji unreadable, not overlaid", emoji=p["emoji"], error=problem)
+        return img
+    return F.overlay_image(
         img,
-        emoji_path=str(ctx.assets.emoji_path(p["emoji"])),
+        overlay=emoji,
         opacity=p["opacity"],
-        emoji_size=p["emoji_size"],
+        overlay_size=p["emoji_size"],
         x_pos=p["x_pos"],
         y_pos=p["y_pos"],
     )
@@ -564,7 +611,7 @@ def apply_perspective(img, p, ctx):
     rng = np.random.Generator(np.random.PCG64(p["seed"]))
     w, h = img.size
     src = [(0, 0), (w, 0), (w, h), (0, h)]
-    sigma = ctx.px(p["sigma"])
+    sigma = p["sigma"]
     dst = [(float(rng.normal(x, sigma)), float(rng.normal(y, sigma))) for x, y in src]
     coeffs = _perspective_coeffs(src, dst)
     return img.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
@@ -585,7 +632,7 @@ def sample_overlay_onto_image(rng, ctx):
 
 
 def apply_overlay_onto_image(img, p, ctx):
-    background = _pool_image(p["pool_image"], POOL_SIDE, "overlay_onto_image", ctx)
+    background = _pool_image(p["pool_image"], "overlay_onto_image", ctx)
     inset_h = max(1, int(background.height * p["overlay_size"]))
     scale_bg = int(img.width * inset_h / img.height) < 1
     if scale_bg:
@@ -611,7 +658,7 @@ def sample_stack(rng, ctx):
 
 
 def apply_stack(img, p, ctx):
-    other = _square(_pool_image(p["pool_image"], OUTPUT_SIZE, "stack", ctx))
+    other = _square(_pool_image(p["pool_image"], "stack", ctx))
     first, second = (_square(img), other) if p["order"] == 0 else (other, _square(img))
     horizontal = p["direction"] == 0
     canvas = Image.new("RGB", (OUTPUT_SIZE * 2, OUTPUT_SIZE) if horizontal else (OUTPUT_SIZE, OUTPUT_SIZE * 2))

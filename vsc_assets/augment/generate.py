@@ -9,6 +9,7 @@ from PIL import Image
 
 from vsc_assets.augment.assets_pool import AugmentAssets
 from vsc_assets.augment.recipes import make_variant, recipe_for_set
+from vsc_assets.augment.resolution import SourceImage
 from vsc_assets.augment.record import make_record, record_json
 from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.constants import VARIANTS_PER_SOURCE
@@ -40,18 +41,19 @@ def output_name(pid: int, variant: int) -> str:
     return f"{pid}_{variant}.jpg"
 
 
-def render_source(job: SetJob, source: Source, image: Image.Image, info: dict):
-    """Yield (file name, JPEG bytes, record) for the 20 variants of a decoded source."""
+def render_source(job: SetJob, source: Source, image: Image.Image, info: dict, reference: bool = False):
+    """Yield (file name, JPEG bytes, record) for the 20 variants of a decoded source.
+
+    ``reference`` runs every chain exactly as the recipe is written (the fidelity
+    benchmark's yardstick); the default is the production path.
+    """
     recipe = recipe_for_set(job.set_name)
+    image = SourceImage(image)
     for variant in range(VARIANTS_PER_SOURCE):
         seed = file_seed(job.set_name, job.base_seed, source.source_id, variant)
-        out, ops, fallbacks = make_variant(
-            image, variant, recipe, job.assets, file_rng(seed), info.get("pixel_scale", 1.0)
-        )
-        record = make_record(
-            job.set_name, job.base_seed, source.source_id, variant, seed, ops, fallbacks, info
-        )
-        yield output_name(source.pid, variant), encode_jpeg(out), record
+        out = make_variant(image, variant, recipe, job.assets, file_rng(seed), reference)
+        record = make_record(job.set_name, job.base_seed, source.source_id, variant, seed, out, info)
+        yield output_name(source.pid, variant), encode_jpeg(out.image), record
 
 
 def augment_source(job: SetJob, source: Source) -> list[dict]:

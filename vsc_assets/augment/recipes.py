@@ -14,6 +14,7 @@ from PIL import Image
 
 from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, SQUARE, ChainContext
 from vsc_assets.augment.assets_pool import AugmentAssets
+from vsc_assets.augment.resolution import SourceImage, start_reduction
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,44 @@ def plain_resize(img: Image.Image) -> Image.Image:
 VARIANT0_OPS = [{"name": "resize", "params": {"size": SQUARE[0], "resample": "bicubic"}}]
 
 
+@dataclass(frozen=True)
+class Variant:
+    image: Image.Image
+    ops: list[dict]
+    fallbacks: list[dict]
+    start_reduction: int = 1  # the chain ran on the source reduced by this factor (1: full size)
+
+
 def make_variant(
-    source: Image.Image,
+    source: Image.Image | SourceImage,
     variant: int,
     recipe: Recipe,
     assets: AugmentAssets,
     rng: np.random.Generator,
-    pixel_scale: float = 1.0,
-) -> tuple[Image.Image, list[dict], list[dict]]:
-    """One output image with its ops and fallbacks."""
+    reference: bool = False,
+) -> Variant:
+    """One output image with what was drawn for it.
+
+    ``reference`` runs the recipe exactly as written, always on the full-size
+    source; otherwise a chain starts from a reduced source where
+    ``resolution.start_reduction`` shows that cannot change what it produces.
+    """
+    if not isinstance(source, SourceImage):
+        source = SourceImage(source)
     if variant == 0:
-        return plain_resize(source), VARIANT0_OPS, []
-    ctx = ChainContext(assets=assets, meme_random_font=recipe.meme_random_font, pixel_scale=pixel_scale)
+        return Variant(plain_resize(source.full), VARIANT0_OPS, [])
+    ctx = ChainContext(assets, recipe.meme_random_font)
     ops = plan_chain(rng, recipe, ctx)
-    return run_plan(source, ops, ctx), ops, ctx.fallbacks
+    factor = 1 if reference else start_reduction(ops, source.full.size, assets.pool_size)
+    return Variant(run_plan(source.reduced(factor), ops, ctx), ops, ctx.fallbacks, factor)
+
+
+def replay(source: Image.Image | SourceImage, record: dict, assets: AugmentAssets) -> Image.Image:
+    """The output a record describes, from its decoded source: what was drawn, applied again."""
+    if not isinstance(source, SourceImage):
+        source = SourceImage(source)
+    if record["variant"] == 0:
+        return plain_resize(source.full)
+    meme_random_font = recipe_for_set(record["set"]).meme_random_font
+    ctx = ChainContext(assets, meme_random_font)
+    return run_plan(source.reduced(record["start_reduction"]), record["ops"], ctx)

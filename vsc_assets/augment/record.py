@@ -11,19 +11,20 @@ def make_record(
     source_id: str,
     variant: int,
     seed: int,
-    ops: list[dict],
-    fallbacks: list[dict],
+    variant_made,
     source_info: dict,
 ) -> dict:
+    """``variant_made`` is a ``recipes.Variant``: what was drawn, what fell back, where it started."""
     return {
         "set": set_name,
         "base_seed": int(base_seed),
         "source_id": source_id,
         "variant": int(variant),
         "seed": int(seed),
-        "families": [op["name"] for op in ops],
-        "ops": ops,
-        "fallbacks": fallbacks,
+        "families": [op["name"] for op in variant_made.ops],
+        "ops": variant_made.ops,
+        "fallbacks": variant_made.fallbacks,
+        "start_reduction": int(variant_made.start_reduction),
         **source_info,
     }
 

@@ -26,6 +26,16 @@ def problems_markdown(problems: list[dict], first: str = "file") -> str:
     return "\n".join(lines)
 
 
+def skipped_pairs_metadata(per_row: list[dict]) -> dict:
+    """How many pairs each ground-truth row lost, and why (pairs whose frame can't be read)."""
+    lines = ["| row | pairs | skipped | why |", "| ---: | ---: | ---: | --- |"]
+    lines += [f"| {r['row']} | {r['pairs']} | {r['skipped']} | {r['reason']} |" for r in per_row]
+    return {
+        "skipped_pairs": dg.MetadataValue.int(sum(r["skipped"] for r in per_row)),
+        "skipped_pairs_by_row": dg.MetadataValue.md("\n".join(lines) if per_row else "none"),
+    }
+
+
 def check_results(checks: dict[str, CheckOutcome]) -> list[dg.AssetCheckResult]:
     return [
         dg.AssetCheckResult(

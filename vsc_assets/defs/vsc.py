@@ -5,7 +5,13 @@ import dagster as dg
 from vsc_assets.constants import GROUP_VSC, REFERENCE_SET
 from vsc_assets.defs.disc21 import RETRY, check_specs
 from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
-from vsc_assets.defs.reporting import materialize_result, partition_result, problems_markdown, progress_logger
+from vsc_assets.defs.reporting import (
+    materialize_result,
+    partition_result,
+    problems_markdown,
+    progress_logger,
+    skipped_pairs_metadata,
+)
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.frames import VideoReport, build_frames_partition, build_selected_partition
 from vsc_assets.pair_table import build_pair_frames_partition, build_positive_pairs
@@ -27,7 +33,9 @@ FRAME_CHECKS = (
 )
 
 
-def _video_result(report: VideoReport, unit: str) -> dg.MaterializeResult:
+def _video_result(context: dg.AssetExecutionContext, report: VideoReport, unit: str) -> dg.MaterializeResult:
+    for note in report.notes:
+        context.log.info(note)
     metadata = {
         "videos": dg.MetadataValue.int(report.videos),
         "files": dg.MetadataValue.int(report.files),
@@ -51,14 +59,17 @@ def frames_asset(kind: str, partitions_def: dg.PartitionsDefinition, source: dg.
         retry_policy=RETRY,
         check_specs=[dg.AssetCheckSpec(c, asset=name, description=d) for c, d in FRAME_CHECKS],
         kinds={"jpeg", "parquet"},
-        description=f"One full-resolution frame per second of every {kind} video: the frame on screen at second k.",
+        description=(
+            f"One full-resolution frame per second of every {kind} video (the frame on screen at second k), "
+            f"in data/train/{kind}_one_second_imageio_v3/."
+        ),
     )
     def _frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
         report = build_frames_partition(
             vsc_root.layout(), kind, name, context.partition_key, vsc_root.worker_count(context.instance),
             progress=progress_logger(context, "videos"),
         )  # fmt: skip
-        return _video_result(report, "frames")
+        return _video_result(context, report, "frames")
 
     return _frames
 
@@ -78,7 +89,7 @@ reference_frames = frames_asset("reference", reference_videos_partitions_def, vs
 def training_images_ref1(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
     """The frame of the middle second of each reference video (by number, not by file-name sort)."""
     report = build_selected_partition(vsc_root.layout(), "training_images_ref1", "reference_frames", context.partition_key)
-    return _video_result(report, "frames")
+    return _video_result(context, report, "frames")
 
 
 @dg.asset(
@@ -124,6 +135,7 @@ def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.Mate
             "staged_pairs": dg.MetadataValue.int(report.staged),
             "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
             "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
+            **skipped_pairs_metadata(report.skipped_pairs),
             "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
             "manifest": dg.MetadataValue.path(str(report.manifest)),
         }
@@ -152,8 +164,10 @@ def positive_pairs(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.M
         "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
         "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
         "unreadable_pairs": dg.MetadataValue.int(report.unreadable_pairs),
+        **skipped_pairs_metadata(report.skipped_pairs),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         "table": dg.MetadataValue.path(str(report.table)),
+        "skipped_manifest": dg.MetadataValue.path(str(report.manifest)),
     }
     return materialize_result(metadata, report.checks, report.preview, "query | reference")
 

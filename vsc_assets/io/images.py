@@ -1,4 +1,4 @@
-"""Decoding any source safely into a bounded RGB working image, and JPEG encoding.
+"""Decoding any source safely into an RGB image at its own resolution, and JPEG encoding.
 
 Bad files raise ``BadImageError`` naming the file and the reason; odd but valid
 files (CMYK, palette, alpha, 16-bit, EXIF-rotated, tiny, huge) are normalised.
@@ -16,13 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from vsc_assets.constants import (
-    JPEG_QUALITY,
-    MAX_SOURCE_PIXELS,
-    MAX_WORKING_PIXELS,
-    MAX_WORKING_SIDE,
-    MIN_WORKING_SIDE,
-)
+from vsc_assets.constants import JPEG_QUALITY, MAX_CHAIN_PIXELS, MAX_SOURCE_PIXELS, MIN_SOURCE_SIDE
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 
@@ -60,29 +54,27 @@ def _to_8bit_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def working_scale(width: int, height: int, max_side: int, max_pixels: int) -> float:
-    return min(1.0, max_side / max(width, height), math.sqrt(max_pixels / (width * height)))
-
-
-def working_size(
-    width: int, height: int, max_side: int, min_side: int, max_pixels: int = MAX_WORKING_PIXELS
-) -> tuple[int, int]:
-    scale = working_scale(width, height, max_side, max_pixels)
-    w = max(1, round(width * scale))
-    h = max(1, round(height * scale))
-    return max(w, min_side), max(h, min_side)
+def _reduction_within(width: int, height: int, max_pixels: int) -> int:
+    """The smallest of 1, 2, 4, 8 that brings width x height within ``max_pixels``."""
+    for factor in (1, 2, 4, 8):
+        if math.ceil(width / factor) * math.ceil(height / factor) <= max_pixels:
+            return factor
+    return 8
 
 
 def load_rgb(
     path: str | os.PathLike,
-    max_side: int = MAX_WORKING_SIDE,
-    min_side: int = MIN_WORKING_SIDE,
+    min_side: int = MIN_SOURCE_SIDE,
     max_pixels: int = MAX_SOURCE_PIXELS,
-    max_working_pixels: int = MAX_WORKING_PIXELS,
+    max_chain_pixels: int = MAX_CHAIN_PIXELS,
 ) -> tuple[Image.Image, dict]:
-    """Decode ``path`` into an RGB image whose sides lie in [min_side, max_side].
+    """Decode ``path`` at its full resolution into an RGB image, as the recipe opens it.
 
-    Returns the image and facts for the record (original size and mode).
+    Two bounds, both recorded: a source with a side under ``min_side`` is
+    upscaled (bicubic) so every family has pixels to crop, rotate and inset; a
+    source over ``max_chain_pixels`` is decoded at 1/2, 1/4 or 1/8 scale (a
+    JPEG in the DCT domain, anything else by box reduction), which bounds a
+    worker's memory. Returns the image and facts for the record.
     """
     path = Path(path)
     try:
@@ -98,12 +90,14 @@ def load_rgb(
                         path, f"decompression bomb guard: {width}x{height} exceeds {max_pixels} pixels"
                     )
                 mode = im.mode
-                scale = working_scale(width, height, max_side, max_working_pixels)
-                if im.format == "JPEG" and scale < 1.0:
-                    im.draft(im.mode, (math.ceil(width * scale), math.ceil(height * scale)))
+                factor = _reduction_within(width, height, max_chain_pixels)
+                if factor > 1 and im.format == "JPEG":
+                    im.draft(im.mode, (math.ceil(width / factor), math.ceil(height / factor)))
                 im.load()
                 im = ImageOps.exif_transpose(im)
                 im = _to_8bit_rgb(im)
+                if factor > 1 and max(im.width, im.height) > math.ceil(max(width, height) / factor):
+                    im = im.reduce(factor)
     except BadImageError:
         raise
     except Image.DecompressionBombError as exc:
@@ -112,17 +106,13 @@ def load_rgb(
         raise BadImageError(path, "not a recognised image format") from None
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise BadImageError(path, f"cannot decode ({type(exc).__name__}: {exc})") from None
-    target = working_size(im.width, im.height, max_side, min_side, max_working_pixels)
-    if target != im.size:
-        im = im.resize(target, Image.Resampling.BICUBIC, reducing_gap=3.0)
-    # Pixel-unit parameters shrink with the image, never grow (a 1x1 source is upscaled).
-    pixel_scale = min(1.0, math.sqrt(im.width * im.height / (width * height)))
-    return im, {
-        "source_size": [width, height],
-        "source_mode": mode,
-        "working_size": list(im.size),
-        "pixel_scale": pixel_scale,
-    }
+    info = {"source_size": [width, height], "source_mode": mode}
+    if factor > 1:
+        info["decoded_at"] = f"1/{factor}"
+    if min(im.size) < min_side:
+        im = im.resize((max(im.width, min_side), max(im.height, min_side)), Image.Resampling.BICUBIC)
+        info["upscaled_to"] = list(im.size)
+    return im, info
 
 
 def jpeg_problems(folder: Path, names: list[str], size: tuple[int, int] | None = None, mode: str | None = None) -> list[str]:

@@ -81,10 +81,22 @@ def test_change_channel(assets, photo):
     expected = arr.copy()
     expected[..., 0] = np.roll(arr[..., 0], (10, -10), axis=(0, 1))
     expected[..., 2] = np.roll(arr[..., 2], (-10, 10), axis=(0, 1))
-    expected = Image.fromarray(np.ascontiguousarray(expected[10:-10, 10:-10])).resize((256, 256), Image.BILINEAR)
+    expected = Image.fromarray(np.ascontiguousarray(expected[10:-10, 10:-10])).resize((256, 256), Image.BICUBIC)
     assert out.tobytes() == expected.tobytes()
     swapped, _ = apply("change_channel", photo, {"mode": "swap", "order": [2, 1, 0]}, assets)
-    assert np.array_equal(np.asarray(swapped), np.asarray(photo.resize((256, 256), Image.BILINEAR))[..., ::-1])
+    assert np.array_equal(np.asarray(swapped), np.asarray(photo.resize((256, 256), Image.BICUBIC))[..., ::-1])
+
+
+def test_change_channel_shift_is_in_pixels_of_the_image_it_receives(assets, photo):
+    # The recipe's s=10 is 10 px whatever the size: on a 2x image it moves half as far, relatively.
+    big = photo.resize((640, 480))
+    out, _ = apply("change_channel", big, {"mode": "shift", "shift": 10}, assets)
+    arr = np.asarray(big)
+    expected = arr.copy()
+    expected[..., 0] = np.roll(arr[..., 0], (10, -10), axis=(0, 1))
+    expected[..., 2] = np.roll(arr[..., 2], (-10, 10), axis=(0, 1))
+    expected = Image.fromarray(np.ascontiguousarray(expected[10:-10, 10:-10])).resize((256, 256), Image.BICUBIC)
+    assert out.tobytes() == expected.tobytes()
 
 
 def test_change_channel_shift_clamped_on_tiny_image(assets):
@@ -97,16 +109,37 @@ def test_change_channel_shift_clamped_on_tiny_image(assets):
 def test_pad_square(assets, photo):
     assert all(len(p["color"]) == 3 and in_range(p["color"], 0, 255) for p in draws("pad_square", assets))
     out, _ = apply("pad_square", photo, {"color": [255, 0, 0]}, assets)
-    assert out.size == (256, 256)
+    assert out.tobytes() == augly_f.pad_square(photo, color=(255, 0, 0)).resize((256, 256), Image.BICUBIC).tobytes()
     assert out.getpixel((128, 2)) == (255, 0, 0)  # 320x240 padded top and bottom
 
 
 def test_resized_crop(assets, photo):
     ps = draws("resized_crop", assets)
-    assert in_range([p["scale"] for p in ps], 0.3, 1.0)
-    assert in_range([math.exp(p["log_ratio"]) for p in ps], 3 / 4, 4 / 3)
-    out, _ = apply("resized_crop", photo, {"scale": 1.0, "log_ratio": 0.0, "x": 0.0, "y": 0.0}, assets)
-    assert out.size == (256, 256)
+    assert all(len(p["attempts"]) == 10 for p in ps)
+    assert in_range([a[0] for p in ps for a in p["attempts"]], 0.3, 1.0)
+    assert in_range([math.exp(a[1]) for p in ps for a in p["attempts"]], 3 / 4, 4 / 3)
+    whole = {"attempts": [[1.0, 0.0]] * 10, "x": 0.0, "y": 0.0}
+    out, _ = apply("resized_crop", photo, whole, assets)
+    assert out.tobytes() == photo.resize((256, 256), Image.BILINEAR).tobytes()
+
+
+def test_resized_crop_draws_again_instead_of_clamping():
+    # 400x100: a full-area box of ratio 1 (200x200) does not fit; torchvision draws again.
+    p = {"attempts": [[1.0, 0.0], [0.25, 0.0]] + [[1.0, 0.0]] * 8, "x": 0.0, "y": 1.0}
+    assert fam.crop_box(400, 100, p) == (0, 0, 100, 100)  # the second draw, 100x100, at the bottom-left
+    # nothing fits: centre crop with the ratio clamped to 4/3
+    assert fam.crop_box(400, 100, {"attempts": [[1.0, 0.0]] * 10, "x": 0.5, "y": 0.5}) == (133, 0, 266, 100)
+
+
+def test_resized_crop_area_follows_torchvision_on_4_3_images(assets):
+    # The clamped version gave a mean area of 0.62 and full-height or full-width crops 34% of the time.
+    areas, spans = [], 0
+    for p in draws("resized_crop", assets, n=3000, seed=3):
+        left, top, right, bottom = fam.crop_box(1024, 768, p)
+        areas.append((right - left) * (bottom - top) / (1024 * 768))
+        spans += (right - left) == 1024 or (bottom - top) == 768
+    assert 0.53 < np.mean(areas) < 0.57
+    assert spans / 3000 < 0.05
 
 
 def test_rotate(assets, photo):
@@ -143,9 +176,7 @@ def test_color_jitter(assets, photo):
 def test_blur(assets, photo):
     assert in_range([p["radius"] for p in draws("blur", assets)], 2, 5)
     full, _ = apply("blur", photo, {"radius": 4.0}, assets)
-    assert full.tobytes() == augly_f.blur(photo, radius=4.0).tobytes()
-    half, _ = apply("blur", photo, {"radius": 4.0}, assets, pixel_scale=0.5)
-    assert half.tobytes() == augly_f.blur(photo, radius=2.0).tobytes()
+    assert full.tobytes() == augly_f.blur(photo, radius=4.0).tobytes()  # the radius is never rescaled
 
 
 def test_pixelization(assets, photo):
@@ -240,6 +271,38 @@ def test_meme_format(assets, photo):
     out, _ = apply("meme_format", photo, {**ps[0], "meme_bg_color": [0, 0, 255], "caption_height": 200}, assets)
     assert out.size == (256, 256)
     assert out.getpixel((2, 2)) == (0, 0, 255)  # the caption band sits on top
+    # The band is caption_height px of the image it receives: 200 of 440 rows before the resize.
+    # Column 1 lies in the 5 px margin the text never enters.
+    band = np.all(np.abs(np.asarray(out)[:, 1].astype(int) - (0, 0, 255)) <= 2, axis=1)
+    assert abs(band.sum() - 256 * 200 / 440) <= 3
+
+
+def test_meme_text_is_measured_as_pillow_9_did(assets):
+    from vsc_assets.augment.assets_pool import load_font
+
+    font = load_font(str(assets.meme_default_font), 80)
+    # The height is the letter "A"'s, whatever the text: "ace" and "gjpq" measure alike.
+    assert fam.meme_text_size(font, "ace")[1] == fam.meme_text_size(font, "gjpq")[1] == font.getbbox("A")[3]
+    assert fam.meme_text_size(font, "ace")[0] == font.getbbox("ace")[2]
+
+
+def test_meme_font_size_is_the_first_of_augly_steps_that_fits(assets):
+    from vsc_assets.augment.assets_pool import load_font
+
+    def linear(path, text, max_w, max_h, start):
+        size = start
+        while size > 0:
+            w, h = fam.meme_text_size(load_font(path, size), text)
+            if w <= max_w and h <= max_h:
+                return size
+            size -= 5
+        return None
+
+    fonts = [str(assets.meme_default_font)] + [str(f) for f in assets.fonts[::25]]
+    cases = [("abcdefghij", 90, 290), ("Q", 1000, 290), ("WMWMWMWMWM", 40, 95), ("abc", 5, 90), ("xyz", 246, 190)]
+    for path in fonts:
+        for text, max_w, start in cases:
+            assert fam.meme_font_size(path, text, max_w, start, start) == linear(path, text, max_w, start, start)
 
 
 def test_overlay_emoji(assets, photo):
@@ -249,6 +312,29 @@ def test_overlay_emoji(assets, photo):
     assert all(assets.emoji_path(p["emoji"]).is_file() for p in ps)
     out, _ = apply("overlay_emoji", photo, ps[0], assets)
     assert out.size == photo.size and out.tobytes() != photo.tobytes()
+    path = str(assets.emoji_path(ps[0]["emoji"]))
+    kw = {k: ps[0][k] for k in ("opacity", "emoji_size", "x_pos", "y_pos")}
+    assert out.tobytes() == augly_f.overlay_emoji(photo, emoji_path=path, **kw).tobytes()
+
+
+def test_overlay_emoji_from_a_linked_folder_and_an_unreadable_emoji(tmp_path, assets, photo):
+    from vsc_assets.augment.assets_pool import list_assets
+
+    real = assets.emoji_path(draws("overlay_emoji", assets, n=1)[0]["emoji"])
+    folder = tmp_path / "emoji"
+    folder.mkdir()
+    (folder / "linked.png").symlink_to(real)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    linked = list_assets(None, assets.pool[0].parent, emoji_dir=folder)
+    assert {linked.emoji_name(p) for p in linked.emoji} == {"linked.png", "broken.png"}
+    params = {"emoji": "linked.png", "opacity": 1.0, "emoji_size": 0.5, "x_pos": 0.1, "y_pos": 0.1}
+    with pytest.raises(AssertionError, match="Path is invalid|Image path"):
+        augly_f.overlay_emoji(photo, emoji_path=str(folder / "linked.png"), **{k: params[k] for k in params if k != "emoji"})
+    out, ctx = apply("overlay_emoji", photo, params, linked)
+    assert out.tobytes() != photo.tobytes() and not ctx.fallbacks
+    out, ctx = apply("overlay_emoji", photo, {**params, "emoji": "broken.png"}, linked)
+    assert out.tobytes() == photo.tobytes()
+    assert ctx.fallbacks[0]["family"] == "overlay_emoji" and "broken.png" in ctx.fallbacks[0]["error"]
 
 
 def test_overlay_text(assets, photo):
@@ -330,7 +416,7 @@ def test_stack(assets, photo):
     assert {p["order"] for p in ps} == {0, 1} and {p["direction"] for p in ps} == {0, 1}
     out, _ = apply("stack", photo, {**ps[0], "order": 0, "direction": 0}, assets)
     left = np.asarray(out)[:, :128]
-    expected = np.asarray(photo.resize((256, 256), Image.BILINEAR).resize((128, 256), Image.BILINEAR))
+    expected = np.asarray(photo.resize((256, 256), Image.BICUBIC).resize((128, 256), Image.BICUBIC))
     assert np.abs(left.astype(int) - expected.astype(int)).mean() < 8
 
 

@@ -11,8 +11,9 @@ from PIL import Image
 
 from vsc_assets.augment.families import FAMILY_NAMES, ChainContext
 from vsc_assets.augment.generate import SetJob, Source, render_source
-from vsc_assets.augment.recipes import RECIPES, make_variant, plan_chain, recipe_for_set, run_plan
+from vsc_assets.augment.recipes import RECIPES, make_variant, plan_chain, recipe_for_set, replay
 from vsc_assets.augment.seeding import file_rng, file_seed
+from vsc_assets.augment.resolution import SourceImage
 from vsc_assets.io.images import load_rgb
 
 PINNED_SEED = 6439259581854801696
@@ -65,9 +66,10 @@ def test_seed_matches_across_processes():
 
 def test_variant_zero_is_plain_bicubic_resize(demo_disc21, assets):
     image, info = load_rgb(demo_disc21 / "T000000.jpg")
-    out, ops, fallbacks = make_variant(image, 0, RECIPES["s27"], assets, file_rng(0))
-    assert out.tobytes() == image.resize((256, 256), Image.BICUBIC).tobytes()
-    assert ops[0]["name"] == "resize" and fallbacks == []
+    made = make_variant(image, 0, RECIPES["s27"], assets, file_rng(0))
+    with Image.open(demo_disc21 / "T000000.jpg") as full:  # from the full-size source, bicubic
+        assert made.image.tobytes() == full.convert("RGB").resize((256, 256), Image.BICUBIC).tobytes()
+    assert made.ops[0]["name"] == "resize" and made.fallbacks == []
 
 
 def _render(demo_disc21, assets, set_name, name="T000010.jpg"):
@@ -94,10 +96,25 @@ def test_record_is_json_and_replays_to_the_same_image(demo_disc21, assets):
         assert json.loads(json.dumps(record)) == record
         assert record["seed"] == file_seed("train_v1_s27_all", 5, "T000010", record["variant"])
         assert record["families"] == [op["name"] for op in record["ops"]]
-        ctx = ChainContext(assets, meme_random_font=False, pixel_scale=record["pixel_scale"])
-        replayed = run_plan(image, record["ops"], ctx)
-        fresh, _, _ = make_variant(image, record["variant"], RECIPES["s27"], assets, file_rng(record["seed"]), record["pixel_scale"])
-        assert replayed.tobytes() == fresh.tobytes()
+        replayed = replay(image, json.loads(json.dumps(record)), assets)
+        fresh = make_variant(image, record["variant"], RECIPES["s27"], assets, file_rng(record["seed"]))
+        assert replayed.tobytes() == fresh.image.tobytes()
+
+
+def test_production_equals_reference_wherever_a_chain_starts_full_size(demo_disc21, assets):
+    # A chain that meets a resolution-dependent family before its first resize runs as written.
+    image, _ = load_rgb(demo_disc21 / "T000030.jpg")
+    source = SourceImage(image)
+    full_size = 0
+    for recipe in ("s27", "s3"):
+        for seed in range(120):
+            prod = make_variant(source, 1, RECIPES[recipe], assets, file_rng(seed))
+            if prod.start_reduction == 1:
+                full_size += 1
+                ref = make_variant(source, 1, RECIPES[recipe], assets, file_rng(seed), reference=True)
+                assert prod.image.tobytes() == ref.image.tobytes()
+                assert prod.ops == ref.ops
+    assert full_size > 100
 
 
 def test_s3_meme_font_is_random_ttf_and_s27_default(assets):

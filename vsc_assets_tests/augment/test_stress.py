@@ -34,6 +34,7 @@ def stress_images() -> list[Image.Image]:
         natural[0].resize((512, 384)),
         natural[1].resize((120, 90)),
         natural[2].resize((64, 64)),
+        natural[3].resize((1024, 768)),  # large enough for chains that start reduced
     ]
 
 
@@ -49,10 +50,10 @@ def run_batch(job: StressJob, start: int) -> dict:
         recipe = RECIPES["s27" if i % 2 else "s3"]
         image = images[i % len(images)]
         try:
-            out, ops, notes = make_variant(image, 1, recipe, job.assets, file_rng(i), pixel_scale=[1.0, 0.5, 0.25][i % 3])
-            assert out.size == (256, 256) and out.mode == "RGB"
-            families.update(op["name"] for op in ops)
-            fallbacks.update(n["family"] for n in notes)
+            made = make_variant(image, 1, recipe, job.assets, file_rng(i), reference=i % 3 == 0)
+            assert made.image.size == (256, 256) and made.image.mode == "RGB"
+            families.update(op["name"] for op in made.ops)
+            fallbacks.update(n["family"] for n in made.fallbacks)
         except Exception as exc:  # noqa: BLE001 - the point is to catch anything
             failures.append(f"chain {i} on {image.size}: {type(exc).__name__}: {exc}")
     return {"failures": failures, "fallbacks": fallbacks, "families": families}

@@ -159,8 +159,12 @@ def test_bad_videos_and_ground_truth_rows_are_reported_and_skipped(tmp_path):
     meta = pairs.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
     assert meta["pairs"].value == 3
     skipped = meta["skipped_row_list"].value
-    for row, phrase in {1: "R100777 is missing", 2: "past the end", 3: "empty file", 4: "not a reference video id", 5: "not a number", 6: "<= query_start"}.items():
+    for row, phrase in {1: "R100777 is missing", 3: "empty file", 4: "not a reference video id", 5: "not a number", 6: "<= query_start"}.items():
         assert f"| {row} |" in skipped and phrase in skipped, (row, skipped)
+    # Row 2's only pair falls past the reference's end: that pair is skipped, not the row.
+    assert "| 2 |" not in skipped
+    assert meta["skipped_pairs"].value == 1
+    assert "| 2 | 1 | 1 | 1 past the end of its video |" in meta["skipped_pairs_by_row"].value
     assert all(c.passed for c in pairs.get_asset_check_evaluations())
     assert not (root.parent / "etc").exists() and not (layout.data_dir / "etc").exists()
 
@@ -181,3 +185,97 @@ def test_pair_layout_rebuilds_whole_and_checks_catch_damage(tmp_path):
     result = dg.materialize(list(defs.assets), instance=instance, selection=["positive_pairs"], resources={"vsc_root": VscRoot(root=str(root), workers=1)})
     assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
     assert not [p for p in pairs.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def _frames_of(layout: Layout, video_id: str, qt: float, path: Path) -> int:
+    """The frame number stamped in a saved pair frame."""
+    from vsc_assets_tests.video_oddities import read_number
+
+    with Image.open(path) as im:
+        return read_number(np.asarray(im.convert("RGB")))
+
+
+def test_segments_past_a_videos_end_keep_every_readable_pair(tmp_path):
+    """12-19 s of a 20 s query onto 1-15 s of a 6 s reference: the first pairs exist and are kept."""
+    root = tmp_path / "root"
+    make_disc21_demo(root / "data" / "training_images", count=20)
+    train = root / "data" / "train"
+    write_numbered(train / "query" / "Q200000.mp4", Fraction(10), 200, gop=20)  # 20 s
+    write_numbered(train / "reference" / "R100000.mp4", Fraction(10), 60, gop=20)  # 6 s
+    (train / "train_matching_ground_truth.csv").write_text(
+        "query_id,ref_id,query_start,query_end,ref_start,ref_end\n"
+        "Q200000,R100000,0,3,0,3\n"  # inside both: u = 1, 2
+        "Q200000,R100000,12,19,1,15\n"  # rate 2: reference times 3, 5 readable; 7, 9, 11, 13 past its end
+        "Q200000,R100000,17,23,0,6\n"  # query times 18, 19 readable; 20, 21, 22 past its end
+    )
+    layout = Layout(root)
+    instance = dg.DagsterInstance.ephemeral()
+    staged = _materialize(root, ["pair_frames"], query_videos_partitions_def, "200000-200999", instance)
+    assert staged.success
+    meta = staged.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
+    assert meta["candidate_pairs"].value == 13 and meta["staged_pairs"].value == 6 and meta["skipped_rows"].value == 0
+    pairs = dg.materialize(list(defs.assets), instance=instance, selection=["positive_pairs"],
+                           resources={"vsc_root": VscRoot(root=str(root), workers=1)})  # fmt: skip
+    assert pairs.success and all(c.passed for c in pairs.get_asset_check_evaluations())
+    meta = pairs.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
+    assert meta["pairs"].value == 6 and meta["skipped_pairs"].value == 7 and meta["skipped_rows"].value == 0
+    by_row = meta["skipped_pairs_by_row"].value
+    assert "| 1 | 6 | 4 | 4 past the end of its video |" in by_row and "| 2 | 5 | 3 | 3 past the end of its video |" in by_row
+
+    # Pair by pair: numbered in ground-truth order, written, pickled, and the right frames.
+    table = read_manifest(layout.pairs_dir / PAIR_TABLE)
+    expected = [(0, 1, 1.0, 1.0), (0, 2, 2.0, 2.0), (1, 1, 13.0, 3.0), (1, 2, 14.0, 5.0), (2, 1, 18.0, 1.0), (2, 2, 19.0, 2.0)]
+    assert [(r["gt_row"], r["u"], r["query_time"], r["ref_time"]) for r in table] == expected
+    assert [r["pair"] for r in table] == list(range(6)) and sorted(r["shuffled"] for r in table) == list(range(6))
+    q_map = pickle.loads((layout.pairs_dir / QUERY_PICKLE).read_bytes())
+    r_map = pickle.loads((layout.pairs_dir / REF_PICKLE).read_bytes())
+    for r in table:
+        folder = str(r["shuffled"])
+        assert q_map[folder] == "Q200000.jpg" and r_map[folder] == "R100000.jpg"
+        assert _frames_of(layout, "Q200000", r["query_time"], layout.pairs_dir / r["query_path"]) == round(r["query_time"] * 10)
+        assert _frames_of(layout, "R100000", r["ref_time"], layout.pairs_dir / r["ref_path"]) == round(r["ref_time"] * 10)
+
+    # The unreadable ones are reported, each with its reason, in the skipped-pairs manifest.
+    lost = read_manifest(layout.manifest_path("positive_pairs", "all"))
+    assert sorted((r["gt_row"], r["u"]) for r in lost) == [(1, 3), (1, 4), (1, 5), (1, 6), (2, 3), (2, 4), (2, 5)]
+    reasons = {(r["gt_row"], r["u"]): r["reason"] for r in lost}
+    assert reasons[(1, 3)] == "reference time 7.000 s is past the end of R100000 (6.000 s)"
+    assert reasons[(2, 3)] == "query time 20.000 s is past the end of Q200000 (20.000 s)"
+
+
+def test_an_old_layout_root_is_adopted_without_recomputing(tmp_path):
+    from vsc_assets.runner import materialize_missing
+
+    root = _small_root(tmp_path)
+    layout = Layout(root)
+    selection = ["reference_frames", "training_images_ref1"]
+    first = materialize_missing(layout, selection, workers=1, echo=lambda line: None)
+    assert first.runs >= 1
+    # Make it the earlier layout: frames under reference_one_second/, and note each file's identity.
+    new, old = layout.frames_dir("reference"), layout.old_frames_dir("reference")
+    new.rename(old)
+    marks = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in old.iterdir()}
+    assert not new.exists() and marks
+
+    lines = []
+    summary = materialize_missing(layout, selection, workers=1, echo=lines.append)
+    assert summary.ok and summary.runs == 0, lines  # present after the move: nothing to redo
+    assert sum("adopted" in line and "reference_one_second_imageio_v3" in line for line in lines) == 1, lines
+    assert not old.exists()
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in new.iterdir()} == marks  # moved, not recomputed
+
+
+def test_an_old_folder_beside_a_new_one_is_merged(tmp_path):
+    from vsc_assets.frames import adopt_old_frame_folders
+
+    layout = Layout(tmp_path)
+    old, new = layout.old_frames_dir("query"), layout.frames_dir("query")
+    old.mkdir(parents=True)
+    new.mkdir(parents=True)
+    (old / "Q200000_0.jpg").write_bytes(b"old 0")
+    (old / "Q200000_1.jpg").write_bytes(b"old 1")
+    (new / "Q200000_1.jpg").write_bytes(b"new 1")
+    notes = adopt_old_frame_folders(layout)
+    assert len(notes) == 1 and "moved 1 frames" in notes[0]
+    assert (new / "Q200000_0.jpg").read_bytes() == b"old 0" and (new / "Q200000_1.jpg").read_bytes() == b"new 1"
+    assert not old.exists() and adopt_old_frame_folders(layout) == []

@@ -11,13 +11,18 @@ from vsc_assets.io.images import BadImageError, load_rgb
 from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
 
 
-def test_odd_but_valid_sources_become_bounded_rgb(tmp_path):
+def test_odd_but_valid_sources_become_rgb_at_their_own_size(tmp_path):
     for name, what in write_odd_valid(tmp_path).items():
         image, info = load_rgb(tmp_path / name)
         assert image.mode == "RGB", what
-        assert 32 <= min(image.size) and max(image.size) <= 512, what
-        assert image.width * image.height <= 2 * 256 * 256 or min(image.size) == 32, what
         assert info["source_size"] and info["source_mode"], what
+        if what == "1x1":
+            assert image.size == (32, 32) and info["upscaled_to"] == [32, 32]
+        elif what == "EXIF-rotated":
+            assert image.size == tuple(reversed(info["source_size"]))
+        else:  # the recipe works on the source as it is: no resampling
+            assert list(image.size) == info["source_size"], what
+            assert "upscaled_to" not in info and "decoded_at" not in info, what
 
 
 def test_exif_rotation_is_applied(tmp_path):
@@ -34,21 +39,36 @@ def test_sixteen_bit_keeps_its_range(tmp_path):
     assert hi > 128 and lo < 128
 
 
-def test_tiny_source_is_upscaled_and_pixel_scale_never_grows(tmp_path):
-    write_odd_valid(tmp_path)
-    image, info = load_rgb(tmp_path / "T000060.jpg")
-    assert image.size == (32, 32) and info["pixel_scale"] == 1.0
+def test_source_decodes_pixel_for_pixel(tmp_path):
+    # No draft decode and no resize: the recipe's chain sees the source's own pixels.
+    from PIL import Image
+
+    path = tmp_path / "T000000.png"
+    photo = __import__("vsc_assets.demo", fromlist=["demo_image"]).demo_image(4)
+    photo.save(path)
+    image, info = load_rgb(path)
+    assert image.tobytes() == photo.convert("RGB").tobytes()
+    assert info == {"source_size": list(photo.size), "source_mode": Image.open(path).mode}
 
 
-def test_huge_jpeg_decodes_small_and_cheaply(tmp_path):
+def test_huge_jpeg_decodes_at_a_dct_scale_within_the_chain_bound(tmp_path):
     path = tmp_path / "T000070.jpg"
     write_huge_jpeg(path)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     image, info = load_rgb(path)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    assert info["source_size"] == [12000, 9000]
-    assert max(image.size) <= 512 and 0 < info["pixel_scale"] < 0.05
-    assert grown_mb < 150  # the 324 MB full decode never happens (DCT draft)
+    assert info["source_size"] == [12000, 9000] and info["decoded_at"] == "1/4"
+    assert image.size == (3000, 2250)  # 1/2 would be 27 Mpx, over the 12 Mpx bound
+    assert grown_mb < 150  # the 324 MB full decode never happens (DCT scaling)
+
+
+def test_huge_png_is_box_reduced_within_the_chain_bound(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "T000071.png"
+    Image.new("RGB", (5000, 3000), (9, 99, 199)).save(path)
+    image, info = load_rgb(path)
+    assert info["decoded_at"] == "1/2" and image.size == (2500, 1500)
 
 
 @pytest.mark.parametrize("name", ["T000080.jpg", "T000090.jpg", "T000100.jpg", "T000110.png"])

@@ -1,0 +1,61 @@
+"""The fidelity benchmark: its statistics see what resolution does, and production passes it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, ChainContext
+from vsc_assets.augment.fidelity import STATISTICS, compare, image_statistics, ks_critical, ks_distance
+from vsc_assets.augment.resolution import SCALE_FREE
+from vsc_assets.bench_fidelity import run_fidelity
+from vsc_assets.demo import demo_image
+from vsc_assets.io.images import encode_jpeg
+
+RESOLUTION_DEPENDENT = tuple(f for f in FAMILY_NAMES if f not in SCALE_FREE)
+
+
+def test_ks_distance_and_critical_value_agree_with_scipy():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=300), rng.normal(0.2, 1.0, size=250)
+    assert ks_distance(a, b) == pytest.approx(stats.ks_2samp(a, b).statistic)
+    assert ks_distance(a, a) == 0.0
+    # Bonferroni over the issue's 312 tests at alpha 0.01, n = m = 2280: 0.069
+    assert ks_critical(2280, 2280, 0.01 / 312) == pytest.approx(0.0696, abs=5e-4)
+
+
+def _outputs(family: str, params: list[dict], assets, shrink: int) -> np.ndarray:
+    """[family] then the final resize, on 1024 px photos shrunk ``shrink`` times first."""
+    rows = []
+    for i, p in enumerate(params):
+        img = demo_image(i).convert("RGB").resize((1024, 768))
+        img = img.reduce(shrink) if shrink > 1 else img
+        out = FAMILIES[family].apply(img, p, ChainContext(assets)).convert("RGB").resize((256, 256), Image.BILINEAR)
+        rows.append(image_statistics(encode_jpeg(out)))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("family,statistic", [("noise", "hf_1px"), ("encoding_quality", "blockiness_8px")])
+def test_statistics_tell_a_family_run_at_lower_resolution_apart(family, statistic, assets):
+    # The working-resolution shortcut this benchmark exists to catch: the same parameters
+    # at a quarter of the size show up coarser at the output.
+    rng = np.random.default_rng(1)
+    params = [FAMILIES[family].sample(rng, ChainContext(assets)) for _ in range(24)]
+    full = _outputs(family, params, assets, shrink=1)
+    again = _outputs(family, params[::-1], assets, shrink=1)
+    small = _outputs(family, params, assets, shrink=4)
+    rows = {r["statistic"]: r for r in compare(small, full, again, full, alpha=0.01)}
+    assert rows[statistic]["ks"] > rows[statistic]["critical"], rows[statistic]
+    assert rows[statistic]["floor"] < rows[statistic]["critical"], rows[statistic]
+
+
+def test_production_matches_the_recipe_on_resolution_dependent_families():
+    result = run_fidelity(sources=8, families=RESOLUTION_DEPENDENT, workers=2, echo=lambda line: None)
+    groups = {row["group"] for row in result["fidelity_rows"]}
+    assert {f"family:{f}" for f in RESOLUTION_DEPENDENT} <= groups
+    assert {"recipe:train_v1_s27_all", "recipe:train_v1_s3_all"} <= groups
+    assert result["fidelity_differing_groups"] == []
+    assert all(row["worst"]["statistic"] in STATISTICS for row in result["fidelity_rows"])
