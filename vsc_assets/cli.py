@@ -6,37 +6,57 @@ import argparse
 import json
 import sys
 
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets import progress
+from vsc_assets.constants import ARTIFACTS, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
+from vsc_assets.errors import InputError
 from vsc_assets.layout import Layout, resolve_root
 
 DEMO_SOURCES_PER_PARTITION = 50
 DEMO_VIDEOS_PER_PARTITION = 5
 
 
+class UsageError(Exception):
+    """A command given wrong: printed as one ``error:`` line (and a hint), exit 2."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+
+def _error(message: str, hint: str = "") -> None:
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+
+
 def _selection(text: str | None, layout: Layout) -> list[str]:
-    from vsc_assets.runner import ARTIFACTS, available_artifacts
+    from vsc_assets.runner import available_artifacts
 
     if not text:
-        return available_artifacts(layout)
+        selection = available_artifacts(layout)
+        if not selection:
+            raise UsageError(
+                f"no input under {layout.root}: neither {layout.disc21_dir} nor {layout.train_dir} holds data",
+                "run `vsc-assets demo` or point --root at your data",
+            )
+        return selection
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in ARTIFACTS]
     if unknown:
-        raise SystemExit(f"unknown asset(s) {', '.join(unknown)}; choose from {', '.join(ARTIFACTS)}")
+        raise UsageError(f"unknown asset(s) {', '.join(unknown)}", f"choose from {', '.join(ARTIFACTS)}")
     return [n for n in ARTIFACTS if n in names]
 
 
 def cmd_materialize(args) -> int:
+    from vsc_assets.preflight import root_problems
     from vsc_assets.runner import file_counts, materialize_missing
 
     layout = Layout(resolve_root(args.root))
     selection = _selection(args.select, layout)
-    if not selection:
-        print(
-            f"error: no input under {layout.root}: neither {layout.disc21_dir} nor {layout.train_dir} holds data"
-            " (run `vsc-assets demo` or point --root at your data)",
-            file=sys.stderr,
-        )
+    problems = root_problems(layout, selection)
+    if problems:  # before any run: a wrong root fails at once, not after retries
+        for problem in problems:
+            _error(str(problem), problem.hint)
         return 2
     print(f"root {layout.root}; Dagster instance {layout.dagster_home}")
     progress.listen(progress.TerminalLine())
@@ -48,22 +68,33 @@ def cmd_materialize(args) -> int:
         videos_per_partition=args.videos_per_partition,
     )
     print(f"{summary.runs} run(s), {summary.complete} asset partition(s) already complete, {len(summary.failed)} failed")
+    for line in summary.skipped_lines(layout):
+        print(line)
     for key in summary.failed:
         print(f"failed partition: {key}")
     for check in summary.failed_checks:
         print(f"failed check: {check}")
-    print(json.dumps(file_counts(layout)))
+    if not summary.ok:
+        _error(
+            f"{len(summary.failed)} partition(s) failed, {len(summary.failed_checks)} check(s) failed",
+            "the lines above name the cause; `dagster dev` shows the runs' logs",
+        )
+    shown = selection + (["pair_frames"] if summary.ran("pair_frames") and "pair_frames" not in selection else [])
+    print(json.dumps(file_counts(layout, shown)))
     return 0 if summary.ok else 1
 
 
 def cmd_demo(args) -> int:
     from vsc_assets.demo import make_disc21_demo
     from vsc_assets.demo_video import make_vsc_demo
+    from vsc_assets.parallel import default_workers
 
     layout = Layout(resolve_root(args.root))
-    written = make_disc21_demo(layout.disc21_dir)
+    workers = args.workers or default_workers()
+    line = progress.TerminalLine()
+    written = make_disc21_demo(layout.disc21_dir, workers=workers, progress=lambda d, t: line("demo DISC21 images", d, t))
     print(f"demo DISC21 images: {written} written to {layout.disc21_dir}" if written else f"demo images present in {layout.disc21_dir}")
-    written = make_vsc_demo(layout.train_dir)
+    written = make_vsc_demo(layout.train_dir, workers=workers, progress=lambda d, t: line("demo VSC videos", d, t))
     print(f"demo VSC videos: {written} written to {layout.train_dir}" if written else f"demo videos present in {layout.train_dir}")
     if args.sources_per_partition == DEFAULT_SOURCES_PER_PARTITION:
         args.sources_per_partition = DEMO_SOURCES_PER_PARTITION
@@ -102,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def with_run_options(p):
-        p.add_argument("--select", help="comma-separated assets (default: every one whose inputs exist)")
+        p.add_argument(
+            "--select",
+            metavar="ASSETS",
+            help=f"comma-separated assets, of: {', '.join(ARTIFACTS)} (default: every one whose inputs exist)",
+        )
         p.add_argument("--workers", type=int, default=0, help="worker processes per run (default: all cores)")
         return with_chunks(p)
 
@@ -121,8 +156,30 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    with_run_options(with_root(sub.add_parser("materialize", help="materialize missing or failed partitions")))
-    with_run_options(with_root(sub.add_parser("demo", help="build the demo dataset, then materialize")))
+    materialize_help = "materialize missing or failed partitions"
+    with_run_options(
+        with_root(
+            sub.add_parser(
+                "materialize",
+                help=materialize_help,
+                description=(
+                    "Register partitions for the data under the root, then run every selected partition that is "
+                    "missing, failed, or whose files are gone: one Dagster run per partition, recorded in the "
+                    "instance. Checks the root first. Exit 0 when all succeed, 1 when a partition or check failed, "
+                    "2 for a usage or input error. The last line is JSON: the file count of each artifact."
+                ),
+            )
+        )
+    )
+    with_run_options(
+        with_root(
+            sub.add_parser(
+                "demo",
+                help="build the demo dataset, then materialize",
+                description="Write the demo DISC21 images and VSC videos under the root (if absent), then materialize.",
+            )
+        )
+    )
     with_chunks(with_root(sub.add_parser("register", help="register partitions for the data under the root")))
     bench = sub.add_parser("bench", help="images/s per core against the floor")
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
@@ -136,9 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # argparse: "error: ..." and exit 2 on a wrong command line
     handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "bench": cmd_bench}
-    return handler[args.command](args)
+    try:
+        return handler[args.command](args)
+    except (UsageError, InputError) as exc:
+        _error(str(exc), exc.hint)
+        return 2
 
 
 if __name__ == "__main__":

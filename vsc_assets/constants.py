@@ -33,3 +33,14 @@ REFERENCE_SET = "train_v1_s3_r1_all"
 # The first VSC reference id: pid = id number - REFERENCE_ID_BASE.
 REFERENCE_ID_BASE = 100000
 DEFAULT_VIDEOS_PER_PARTITION = 200
+
+# Every asset the platform materializes, in the order a full run takes them.
+ARTIFACTS = (
+    *DISC21_SETS,
+    "reference_frames",
+    "training_images_ref1",
+    REFERENCE_SET,
+    "query_frames",
+    "pair_frames",
+    "positive_pairs",
+)

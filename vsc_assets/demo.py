@@ -6,14 +6,17 @@ Deterministic (one seeded generator per file), made on the fly, nothing download
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from PIL import Image
 
 from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.images import encode_jpeg
+from vsc_assets.parallel import run_tasks
 
 PHOTOS = (
     "astronaut.png",
@@ -36,6 +39,8 @@ PHOTOS = (
 DEMO_IMAGES = 1000
 # One demo source is written truncated, so the demo shows how bad input is reported.
 DEMO_TRUNCATED = ("T000500.jpg",)
+# The long side of demo images, uniform in this range: DISC21's photos are of this order.
+DEMO_LONG_SIDE = (400, 1400)
 
 
 def photo_dir() -> Path:
@@ -51,7 +56,7 @@ def load_photo(name: str) -> Image.Image:
         return im.convert("RGB")
 
 
-def demo_image(index: int, seed: int = 0) -> Image.Image:
+def demo_image(index: int, seed: int = 0, long_side: tuple[int, int] = DEMO_LONG_SIDE) -> Image.Image:
     """A random crop of a random photo, rescaled to a random size, maybe mirrored."""
     rng = file_rng(file_seed("demo-disc21", seed, str(index), 0))
     photo = load_photo(PHOTOS[int(rng.integers(len(PHOTOS)))])
@@ -60,26 +65,46 @@ def demo_image(index: int, seed: int = 0) -> Image.Image:
     cw, ch = max(16, int(w * frac_w)), max(16, int(h * frac_h))
     left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
     img = photo.crop((left, top, left + cw, top + ch))
-    long_side = int(rng.integers(400, 1401))
-    scale = long_side / max(cw, ch)
+    scale = int(rng.integers(long_side[0], long_side[1] + 1)) / max(cw, ch)
     img = img.resize((max(8, round(cw * scale)), max(8, round(ch * scale))), Image.Resampling.BICUBIC)
     if rng.random() < 0.5:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return img
 
 
-def make_disc21_demo(folder: Path, count: int = DEMO_IMAGES, seed: int = 0) -> int:
-    """Write T000000.jpg ... into ``folder`` unless present; returns how many were written."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for index in range(count):
-        path = folder / f"T{index:06d}.jpg"
-        if path.exists():
-            continue
-        rng = file_rng(file_seed("demo-disc21-quality", seed, str(index), 0))
-        data = encode_jpeg(demo_image(index, seed), quality=int(rng.integers(70, 96)))
+@dataclass(frozen=True)
+class DemoJob:
+    folder: Path
+    seed: int
+    long_side: tuple[int, int]
+
+
+def write_demo_images(job: DemoJob, indices: list[int]) -> int:
+    for index in indices:
+        rng = file_rng(file_seed("demo-disc21-quality", job.seed, str(index), 0))
+        data = encode_jpeg(demo_image(index, job.seed, job.long_side), quality=int(rng.integers(70, 96)))
+        path = job.folder / f"T{index:06d}.jpg"
         if path.name in DEMO_TRUNCATED:
             data = data[: len(data) // 3]
         write_bytes_atomic(path, data)
-        written += 1
+    return len(indices)
+
+
+def make_disc21_demo(
+    folder: Path,
+    count: int = DEMO_IMAGES,
+    seed: int = 0,
+    long_side: tuple[int, int] = DEMO_LONG_SIDE,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write T000000.jpg ... into ``folder`` unless present; returns how many were written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = [i for i in range(count) if not (folder / f"T{i:06d}.jpg").exists()]
+    batches = [todo[i : i + 50] for i in range(0, len(todo), 50)]
+    written = 0
+    for done in run_tasks(write_demo_images, DemoJob(folder, seed, long_side), batches, workers):
+        written += done
+        if progress:
+            progress(written, len(todo))
     return written

@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import imageio_ffmpeg
 import numpy as np
@@ -23,6 +24,7 @@ from PIL import Image, ImageEnhance
 from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.demo import PHOTOS, load_photo
 from vsc_assets.io.atomic import TEMP_PREFIX
+from vsc_assets.parallel import run_tasks
 
 WIDTH, HEIGHT = 384, 216
 FPS_CHOICES = (Fraction(30), Fraction(30000, 1001), Fraction(25))
@@ -251,18 +253,40 @@ def ground_truth_rows(queries: list[DemoVideo]) -> list[tuple]:
     return rows
 
 
-def make_vsc_demo(train_dir: Path, seed: int = 0) -> int:
-    """Write train/query/*.mp4, train/reference/*.mp4 and the ground-truth CSV if absent."""
+@dataclass(frozen=True)
+class VideoJob:
+    refs: dict
+
+
+def encode_task(job: VideoJob, task: tuple[DemoVideo, Path]) -> None:
+    encode_video(task[0], task[1], job.refs)
+
+
+def make_vsc_demo(
+    train_dir: Path,
+    seed: int = 0,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    only: Callable[[DemoVideo], bool] | None = None,
+) -> int:
+    """Write train/query/*.mp4, train/reference/*.mp4 and the ground-truth CSV if absent.
+
+    ``only`` picks a subset of the videos (the benchmark's quick run); the CSV is always whole.
+    """
     references, queries = plan_demo(seed)
     refs = {v.video_id: v for v in references}
-    written = 0
+    tasks = []
     for folder, videos in (("reference", references), ("query", queries)):
         (train_dir / folder).mkdir(parents=True, exist_ok=True)
         for video in videos:
             path = train_dir / folder / f"{video.video_id}.mp4"
-            if not path.exists():
-                encode_video(video, path, refs)
-                written += 1
+            if not path.exists() and (only is None or only(video)):
+                tasks.append((video, path))
+    # Longest first, so the last worker is not left with the longest video.
+    tasks.sort(key=lambda t: -t[0].frame_count)
+    for done, _ in enumerate(run_tasks(encode_task, VideoJob(refs), tasks, workers), start=1):
+        if progress:
+            progress(done, len(tasks))
     gt = train_dir / "train_matching_ground_truth.csv"
     if not gt.exists():
         tmp = gt.with_name(f"{TEMP_PREFIX}{gt.name}.part")
@@ -271,4 +295,4 @@ def make_vsc_demo(train_dir: Path, seed: int = 0) -> int:
             writer.writerow(GT_HEADER)
             writer.writerows(ground_truth_rows(queries))
         tmp.replace(gt)
-    return written
+    return len(tasks)

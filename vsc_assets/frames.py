@@ -12,6 +12,7 @@ from PIL import Image
 
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import JPEG_QUALITY
+from vsc_assets.errors import InputError
 from vsc_assets.io.atomic import remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, jpeg_problems
@@ -155,7 +156,7 @@ def check_decodable(folder: Path, names: list[str]) -> CheckOutcome:
 def _save_preview(layout: Layout, asset: str, partition_key: str, folder: Path, names: list[str]) -> bytes | None:
     if not names:
         return None
-    preview = contact_sheet([folder / n for n in names[:20]])
+    preview = contact_sheet([folder / n for n in names[:20]], [n.removesuffix(".jpg") for n in names[:20]])
     write_bytes_atomic(layout.preview_path(asset, partition_key), preview, make_parents=True)
     return preview
 
@@ -199,7 +200,10 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     started = time.perf_counter()
     manifest_in = layout.manifest_path(frames_asset, partition_key)
     if not manifest_in.is_file():
-        raise FileNotFoundError(f"{manifest_in}: {frames_asset} partition {partition_key} has not been materialized")
+        raise InputError(
+            f"{manifest_in}: {frames_asset} partition {partition_key} has not been materialized",
+            f"materialize {frames_asset} for {partition_key} first",
+        )
     frame_rows = read_manifest(manifest_in)
     notes = adopt_old_frame_folders(layout)
     src_dir, out_dir = layout.frames_dir("reference"), layout.selected_frames_dir

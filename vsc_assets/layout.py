@@ -88,7 +88,7 @@ class Layout:
         return self.root / "manifests" / asset / f"{partition_key}.parquet"
 
     def preview_path(self, asset: str, partition_key: str) -> Path:
-        return self.root / "previews" / asset / f"{partition_key}.png"
+        return self.root / "previews" / asset / f"{partition_key}.jpg"
 
     # the Dagster instance
     @property

@@ -310,7 +310,9 @@ def _swap_in(work: Path, final: Path) -> None:
 
 def _pair_preview(final: Path, table: list[dict]) -> bytes | None:
     paths = [final / p for row in table for p in (row["query_path"], row["ref_path"])]
-    return contact_sheet(paths, thumb=128, columns=2) if paths else None
+    captions = [f"pair {row['shuffled']}: {vid} at {t:.2f} s" for row in table
+                for vid, t in ((row["query_id"], row["query_time"]), (row["ref_id"], row["ref_time"]))]  # fmt: skip
+    return contact_sheet(paths, captions, columns=2) if paths else None
 
 
 def check_pair_layout(final: Path) -> dict[str, CheckOutcome]:

@@ -18,6 +18,7 @@ import dagster as dg
 
 from vsc_assets.chunks import keys_to_add
 from vsc_assets.constants import (
+    ARTIFACTS,
     DEFAULT_SOURCES_PER_PARTITION,
     DEFAULT_VIDEOS_PER_PARTITION,
     DISC21_SETS,
@@ -41,16 +42,6 @@ Echo = Callable[[str], None]
 SHIPPED_INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 
 # Everything `vsc-assets materialize` can build, in dependency order.
-ARTIFACTS = (
-    *DISC21_SETS,
-    "reference_frames",
-    "training_images_ref1",
-    REFERENCE_SET,
-    "query_frames",
-    "pair_frames",
-    "positive_pairs",
-)
-
 
 def available_artifacts(layout: Layout) -> list[str]:
     """The artifacts whose inputs are under the root: the default selection."""
@@ -139,35 +130,51 @@ def outputs_present(layout: Layout, asset: str, key: str | None) -> bool:
     return files is not None and all(p.is_file() for p in files)
 
 
-def file_counts(layout: Layout) -> dict[str, int]:
-    """What a researcher checks first: how many files each artifact holds."""
+def _count(folder: Path, match) -> int:
+    return sum(1 for n in os.listdir(folder) if match(n)) if folder.is_dir() else 0
+
+
+def file_counts(layout: Layout, names: list[str]) -> dict[str, int]:
+    """What a researcher checks first: how many files each named artifact holds (pairs for the pair assets)."""
     counts = {}
-    for name in (*DISC21_SETS, REFERENCE_SET):
-        folder = layout.set_dir(name)
-        counts[name] = sum(1 for n in os.listdir(folder) if NAME_RE.match(n)) if folder.is_dir() else 0
-    for name, folder in (
-        ("query_frames", layout.frames_dir("query")),
-        ("reference_frames", layout.frames_dir("reference")),
-        ("training_images_ref1", layout.selected_frames_dir),
-    ):
-        counts[name] = sum(1 for n in os.listdir(folder) if n.endswith(".jpg")) if folder.is_dir() else 0
-    table = layout.pairs_dir / PAIR_TABLE
-    counts["positive_pairs"] = len(read_manifest(table)) if table.is_file() else 0
+    for name in [a for a in ARTIFACTS if a in names]:
+        if name in (*DISC21_SETS, REFERENCE_SET):
+            counts[name] = _count(layout.set_dir(name), NAME_RE.match)
+        elif name in ("query_frames", "reference_frames"):
+            counts[name] = _count(layout.frames_dir(name.split("_")[0]), lambda n: n.endswith(".jpg"))
+        elif name == "training_images_ref1":
+            counts[name] = _count(layout.selected_frames_dir, lambda n: n.endswith(".jpg"))
+        elif name == "pair_frames":  # staged pairs whose two frames were read
+            folder = layout.root / "manifests" / "pair_frames"
+            manifests = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+            counts[name] = sum(1 for m in manifests for r in read_manifest(m) if not r["error"])
+        else:
+            table = layout.pairs_dir / PAIR_TABLE
+            counts[name] = len(read_manifest(table)) if table.is_file() else 0
     return counts
 
 
+def _last_line(message: str) -> str:
+    """The line that says what went wrong, without Dagster's class-name prefix."""
+    line = message.strip().splitlines()[-1]
+    for prefix in ("dagster._core.definitions.events.Failure: ", "Failure: "):
+        line = line.removeprefix(prefix)
+    return line
+
+
 def _root_causes(result) -> list[str]:
-    """The errors the assets of a failed run raised (through retries), each once."""
-    seen: list[str] = []
+    """The errors the assets of a failed run raised (through retries), each once, one line each."""
+    seen: dict[str, str] = {}  # message -> where
     for event in result.all_events:
         error = getattr(event.event_specific_data, "error", None)
         if error is not None and error.cause is not None:
             error = error.cause  # past Dagster's wrapper, to the exception the asset raised
         if error is not None:
-            line = f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
-            if line not in seen:
-                seen.append(line)
-    return seen
+            seen.setdefault(_last_line(error.message), event.step_key or "run")
+    return [f"{where}: {message}" for message, where in seen.items()]
+
+
+SKIP_SHOWN = 3  # skipped inputs named on the console; the manifests hold them all
 
 
 @dataclass
@@ -176,10 +183,36 @@ class RunSummary:
     complete: int = 0
     failed: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    materialized: set[str] = field(default_factory=set)
+    skipped: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (input, reason) -> assets
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.failed_checks
+
+    def ran(self, asset: str) -> bool:
+        return asset in self.materialized
+
+    def skipped_lines(self, layout: Layout) -> list[str]:
+        """The final word on bad inputs: how many, the first few with their reasons, where the rest are."""
+        if not self.skipped:
+            return []
+        lines = [f"skipped {len(self.skipped)} bad input(s) in this run:"]
+        for (item, reason), assets in list(self.skipped.items())[:SKIP_SHOWN]:
+            lines.append(f"    {item}: {reason} ({', '.join(sorted(assets))})")
+        if len(self.skipped) > SKIP_SHOWN:
+            lines.append(f"    ... and {len(self.skipped) - SKIP_SHOWN} more")
+        lines.append(f"    full lists: the manifests under {layout.root / 'manifests'} (rows with an error)")
+        return lines
+
+
+def _skipped_in(event) -> tuple[int, list[dict], str | None]:
+    """(count, first few {item, reason}, manifest) of the inputs one materialization skipped."""
+    meta = event.step_materialization_data.materialization.metadata
+    count = sum(meta[k].value for k in ("bad_inputs", "skipped_rows", "skipped_pairs") if k in meta)
+    first = meta["skipped_first"].value if "skipped_first" in meta else []
+    manifest = meta.get("skipped_manifest") or meta.get("manifest")
+    return count, first, manifest.value if manifest is not None else None
 
 
 def plan_runs(instance: dg.DagsterInstance, layout: Layout, selection: list[str]) -> tuple[dict, int]:
@@ -235,7 +268,8 @@ def materialize_missing(
     # Runs go one after another here, so each uses every core unless told otherwise.
     resource = VscRoot(root=str(layout.root), workers=workers or default_workers())
     assets = list(defs.assets)
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # Failures are summarised below, one line each; Dagster's own log keeps the tracebacks (`dagster dev`).
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     order = sorted(plan, key=lambda g: (g[0] is None, ARTIFACTS.index(plan[g][0]), g[1] or ""))
     for i, group in enumerate(order, start=1):
         names, key = plan[group], group[1]
@@ -261,12 +295,17 @@ def materialize_missing(
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 summary.failed_checks.append(f"{key}:{check.asset_key.to_user_string()}:{check.check_name}")
-        counts = {
-            ev.asset_key.to_user_string(): next(
-                (m.value for k, m in ev.step_materialization_data.materialization.metadata.items() if k in ("files", "pairs", "staged_pairs")),
-                None,
-            )
-            for ev in result.get_asset_materialization_events()
-        }
+        counts = {}
+        for ev in result.get_asset_materialization_events():
+            asset = ev.asset_key.to_user_string()
+            meta = ev.step_materialization_data.materialization.metadata
+            counts[asset] = next((m.value for k, m in meta.items() if k in ("files", "pairs", "staged_pairs")), None)
+            summary.materialized.add(asset)
+            skipped, first, manifest = _skipped_in(ev)
+            for s in first:
+                summary.skipped.setdefault((s["item"], s["reason"]), set()).add(asset)
+            if skipped:
+                named = "; ".join(f"{s['item']}: {s['reason']}" for s in first)
+                echo(f"    {asset}: skipped {skipped} input(s): {named}{' ...' if skipped > len(first) else ''}; full list: {manifest}")
         echo(f"    done in {time.perf_counter() - started:.1f} s: {counts}")
     return summary

@@ -21,6 +21,7 @@ from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
 from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
+from vsc_assets.errors import InputError
 from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, jpeg_problems, list_images
@@ -48,7 +49,10 @@ def reference_sources(layout: Layout, selected_asset: str, partition_key: str) -
     """The selected frames of a reference partition; pid = reference id number - 100000."""
     manifest = layout.manifest_path(selected_asset, partition_key)
     if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest}: {selected_asset} partition {partition_key} has not been materialized")
+        raise InputError(
+            f"{manifest}: {selected_asset} partition {partition_key} has not been materialized",
+            f"materialize {selected_asset} for {partition_key} first",
+        )
     rows = [r for r in read_manifest(manifest) if r["name"]]
     return [
         Source(layout.selected_frames_dir / r["name"], id_number(r["video_id"], "reference") - REFERENCE_ID_BASE)
@@ -80,6 +84,7 @@ class PartitionReport:
     family_counts: dict
     fallback_files: int
     checks: dict[str, CheckOutcome]
+    chains: int = 0  # files made by a chain (variant 0, the plain resize, is not one)
 
     @property
     def images_per_second(self) -> float:
@@ -162,16 +167,21 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
     good = [r for r in rows if not r["error"]]
     pids = sorted({r["pid"] for r in good})
     families: Counter = Counter()
-    fallback_files = 0
+    fallback_files = chains = 0
+    captions: dict[str, str] = {}
     for r in good:
         record = json.loads(r["record"])
         if record["variant"]:  # variant 0 is the plain resize, no family
             families.update(record["families"])
+            chains += 1
         fallback_files += bool(record["fallbacks"])
+        if pids and r["pid"] == pids[0]:
+            captions[r["name"]] = f"{record['variant']}: {', '.join(record['families']) or 'resize'}"
     seconds = time.perf_counter() - started
     preview = None
     if pids:
-        preview = contact_sheet([out_dir / output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)])
+        names = [output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)]
+        preview = contact_sheet([out_dir / n for n in names], [captions.get(n, n) for n in names])
         write_bytes_atomic(layout.preview_path(set_name, partition_key), preview, make_parents=True)
     return PartitionReport(
         set_name=set_name,
@@ -185,6 +195,7 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
         family_counts=dict(sorted(families.items())),
         fallback_files=fallback_files,
         checks=run_checks(out_dir, pids, mode),
+        chains=chains,
     )
 
 
@@ -223,8 +234,9 @@ def build_grey_partition(
     started = time.perf_counter()
     colour_manifest = layout.manifest_path(colour_set, partition_key)
     if not colour_manifest.is_file():
-        raise FileNotFoundError(
-            f"{colour_manifest}: the {colour_set} partition {partition_key} has not been materialized"
+        raise InputError(
+            f"{colour_manifest}: the {colour_set} partition {partition_key} has not been materialized",
+            f"materialize {colour_set} for {partition_key} first",
         )
     colour_rows = read_manifest(colour_manifest)
     job = GreyJob(layout.set_dir(colour_set), layout.set_dir(grey_set))

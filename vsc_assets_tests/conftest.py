@@ -38,16 +38,25 @@ def assets(demo_disc21):
     return list_assets(None, demo_disc21)
 
 
+# Platform tests need images, not large ones: the demo's photos at 160-400 px keep them quick.
+SMALL_IMAGES = (160, 400)
+
+
+def make_images(folder: Path, count: int) -> None:
+    """``count`` small demo DISC21 images in ``folder`` (those already there are kept)."""
+    make_disc21_demo(folder, count=count, long_side=SMALL_IMAGES)
+
+
 def make_root(tmp_path: Path, count: int = 120) -> Path:
-    """A data root with ``count`` demo DISC21 images in the published layout."""
+    """A data root with ``count`` small demo DISC21 images in the published layout."""
     root = tmp_path / "root"
-    make_disc21_demo(root / "data" / "training_images", count=count)
+    make_images(root / "data" / "training_images", count)
     return root
 
 
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory):
-    """`vsc-assets demo` on an empty root, run once: (root, its stdout)."""
+    """`vsc-assets demo` on an empty root, run once: (root, its stdout, its stderr)."""
     import os
     import subprocess
     import sys
@@ -59,4 +68,4 @@ def demo_root(tmp_path_factory):
         capture_output=True, text=True, env=env, timeout=900,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root, proc.stdout
+    return root, proc.stdout, proc.stderr

@@ -16,7 +16,7 @@ from PIL import Image
 from vsc_assets.cli import main
 from vsc_assets.constants import DISC21_SETS, S27, S3
 from vsc_assets.layout import Layout
-from vsc_assets_tests.conftest import make_root
+from vsc_assets_tests.conftest import make_images, make_root
 
 
 def last_json(text: str) -> dict:
@@ -60,10 +60,9 @@ def test_select_and_new_data_only_add_partitions(tmp_path, capsys):
     args = ["materialize", "--root", str(root), "--select", S27, "--sources-per-partition", "2", "--workers", "1"]
     assert main(args) == 0
     counts = last_json(capsys.readouterr().out)
-    assert counts[S27] == 80 and counts[S3] == 0
-    from vsc_assets.demo import make_disc21_demo
+    assert counts == {S27: 80}  # only what was selected
 
-    make_disc21_demo(root / "data" / "training_images", count=60)  # 2 more sources
+    make_images(root / "data" / "training_images", 60)  # 2 more sources
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "registered 1 new disc21_sources partition(s): 000004-000005" in out
@@ -71,22 +70,62 @@ def test_select_and_new_data_only_add_partitions(tmp_path, capsys):
     assert last_json(out)[S27] == 120
 
 
-def test_failed_partition_exits_non_zero(tmp_path, capsys):
+def test_failed_partition_exits_one_with_an_error_line(tmp_path, capsys):
     root = make_root(tmp_path, count=20)
     target = Layout(root).set_dir(S27)
     target.parent.mkdir(parents=True)
     target.write_text("a file where the set folder should be")
     code = main(["materialize", "--root", str(root), "--select", S27, "--workers", "1"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
     assert code == 1
-    assert "failed partition: 000000-000499 (train_v1_s27_all)" in out
+    assert "failed partition: 000000-000499 (train_v1_s27_all)" in captured.out
+    assert captured.err.startswith("error: 1 partition(s) failed")
 
 
-def test_unknown_set_and_missing_data_are_clear_errors(tmp_path, capsys):
-    with pytest.raises(SystemExit, match="unknown asset"):
-        main(["materialize", "--root", str(tmp_path), "--select", "nope"])
+def test_usage_and_input_errors_exit_two_with_one_error_line(tmp_path, capsys):
+    # One convention: a wrong command or root is exit 2 with "error:", failed work exit 1.
+    assert main(["materialize", "--root", str(tmp_path), "--select", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown asset(s) nope\n") and "hint: choose from train_v1_s27_all" in err
     assert main(["materialize", "--root", str(tmp_path / "empty")]) == 2
-    assert "no input under" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: no input under") and "hint: run `vsc-assets demo`" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["materialize", "--workers", "many"])
+    assert usage.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_a_wrong_root_fails_before_any_run(tmp_path, capsys):
+    root = make_root(tmp_path, count=20)
+    for path in (root / "data" / "training_images").glob("*9.jpg"):
+        path.unlink()  # no image ending in 9: the overlay pool is empty
+    assert main(["materialize", "--root", str(root), "--select", S27]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0].startswith("error: the overlay pool is empty")
+    assert captured.err.splitlines()[1].startswith("hint: put pool images in")
+    assert "Traceback" not in captured.err + captured.out and "run(s)" not in captured.out
+    assert not (root / ".dagster").exists()  # no instance, no run: it stopped before
+
+
+def test_bad_inputs_are_named_on_the_console(tmp_path, capsys):
+    root = make_root(tmp_path, count=20)
+    bad = root / "data" / "training_images" / "T000010.jpg"
+    bad.write_bytes(bad.read_bytes()[:200])
+    assert main(["materialize", "--root", str(root), "--select", S27, "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "train_v1_s27_all: skipped 1 input(s): T000010.jpg: cannot decode" in out
+    assert "full list: " + str(root / "manifests" / S27 / "000000-000499.parquet") in out
+    summary = out[out.index("skipped 1 bad input(s) in this run:"):]
+    assert "T000010.jpg: cannot decode" in summary and "full lists: the manifests under" in summary
+
+
+def test_materialize_help_describes_and_lists_the_assets(capsys):
+    with pytest.raises(SystemExit):
+        main(["materialize", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "missing, failed, or whose files are gone" in out
+    for name in (*DISC21_SETS, "reference_frames", "training_images_ref1", "query_frames", "pair_frames", "positive_pairs"):
+        assert name in out
 
 
 def test_register_prints_added_keys(tmp_path, capsys):
@@ -100,7 +139,7 @@ def test_register_prints_added_keys(tmp_path, capsys):
 
 def test_demo_on_an_empty_root(demo_root):
     """The researcher's first command: exact DISC21 counts, derived here from the demo files."""
-    root, stdout = demo_root
+    root, stdout, stderr = demo_root
     images = sorted((root / "data" / "training_images").iterdir())
     assert len(images) >= 1000
     sources = images[::10]
@@ -117,6 +156,10 @@ def test_demo_on_an_empty_root(demo_root):
     assert {name: counts[name] for name in DISC21_SETS} == {name: 20 * readable for name in DISC21_SETS}
     assert counts["positive_pairs"] > 0 and counts["train_v1_s3_r1_all"] == 400
     assert "0 failed" in stdout
+    # Progress while the demo data is made (no silent first minute), and the bad demo source named.
+    assert "demo DISC21 images: 1000/1000" in stderr and "demo VSC videos: 28/28" in stderr
+    assert "skipped 1 input(s): T000500.jpg: cannot decode" in stdout
+    assert "skipped 1 bad input(s) in this run:" in stdout and "T000500.jpg: cannot decode" in stdout.split("in this run:")[1]
 
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
     again = subprocess.run(

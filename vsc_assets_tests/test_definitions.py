@@ -81,3 +81,13 @@ def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp
     assert VscRoot().worker_count(instance) == max(1, default_workers() // 2)
     assert VscRoot().worker_count(None) == default_workers()
     assert VscRoot(workers=3).worker_count(instance) == 3
+
+
+def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
+    from vsc_assets.layout import Layout
+    from vsc_assets.runner import open_instance
+
+    instance = open_instance(Layout(tmp_path))  # copies the shipped dagster.yaml into a new instance
+    assert (tmp_path / ".dagster" / "dagster.yaml").is_file()
+    assert instance.nux_enabled is False  # no newsletter / onboarding prompt in the UI
+    assert instance.get_settings("telemetry") == {"enabled": False}

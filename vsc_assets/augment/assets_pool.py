@@ -16,6 +16,7 @@ from augly.utils import EMOJI_DIR, FONTS_DIR, MEME_DEFAULT_FONT
 from PIL import Image, ImageFont
 
 from vsc_assets.constants import OUTPUT_SIZE
+from vsc_assets.errors import InputError
 from vsc_assets.io.images import BadImageError, list_images, load_rgb
 
 AUGLY_FONTS_DIR = Path(FONTS_DIR)
@@ -35,11 +36,11 @@ class AugmentAssets:
 
     def __post_init__(self):
         if not self.pool:
-            raise ValueError("the overlay pool is empty: no image to overlay, stack or blend with")
+            raise InputError("the overlay pool is empty: no image to overlay, stack or blend with")
         if not self.fonts:
-            raise ValueError("no usable font: need .ttf files with their .pkl character lists")
+            raise InputError("no usable font: need .ttf files with their .pkl character lists")
         if not self.emoji:
-            raise ValueError("no emoji PNG found")
+            raise InputError("no emoji PNG found")
         self._pool_by_name.update({p.name: p for p in self.pool})
         self._font_by_name.update({p.name: p for p in self.fonts})
         self._font_by_name.setdefault(self.meme_default_font.name, self.meme_default_font)
@@ -91,8 +92,9 @@ def list_assets(
     else:
         pool = tuple(p for p in list_images(disc21_dir) if p.stem.endswith("9"))
     if not pool:
-        raise ValueError(
-            f"the overlay pool is empty: no image in {pool_dir} and no DISC21 image ending in 9 in {disc21_dir}"
+        raise InputError(
+            f"the overlay pool is empty: no image in {pool_dir} and no DISC21 image ending in 9 in {disc21_dir}",
+            f"put pool images in {pool_dir}, or DISC21 images whose name ends in 9 in {disc21_dir}",
         )
     fonts = list_fonts(fonts_dir) if fonts_dir is not None and fonts_dir.is_dir() else ()
     if not fonts:

@@ -5,7 +5,7 @@ import dagster as dg
 
 from vsc_assets.constants import BW_SUFFIX, COLOUR_SETS, GROUP_DISC21
 from vsc_assets.defs.partitions import disc21_partitions_def
-from vsc_assets.defs.reporting import partition_result, progress_logger
+from vsc_assets.defs.reporting import input_errors_fail_fast, partition_result, progress_logger
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.sets import build_colour_partition, build_grey_partition
 
@@ -41,14 +41,15 @@ def colour_set_asset(set_name: str) -> dg.AssetsDefinition:
         description=f"{set_name}: per DISC21 source, its 256 px resize and 19 augmentation chains.",
     )
     def _colour(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
-        report = build_colour_partition(
-            vsc_root.layout(),
-            set_name,
-            context.partition_key,
-            vsc_root.base_seed,
-            vsc_root.worker_count(context.instance),
-            progress=progress_logger(context),
-        )
+        with input_errors_fail_fast():
+            report = build_colour_partition(
+                vsc_root.layout(),
+                set_name,
+                context.partition_key,
+                vsc_root.base_seed,
+                vsc_root.worker_count(context.instance),
+                progress=progress_logger(context),
+            )
         return partition_result(report)
 
     return _colour
@@ -68,14 +69,15 @@ def grey_set_asset(colour_set: str) -> dg.AssetsDefinition:
         description=f"{grey_set}: every file of {colour_set} as single-channel greyscale.",
     )
     def _grey(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
-        report = build_grey_partition(
-            vsc_root.layout(),
-            colour_set,
-            grey_set,
-            context.partition_key,
-            vsc_root.worker_count(context.instance),
-            progress=progress_logger(context),
-        )
+        with input_errors_fail_fast():
+            report = build_grey_partition(
+                vsc_root.layout(),
+                colour_set,
+                grey_set,
+                context.partition_key,
+                vsc_root.worker_count(context.instance),
+                progress=progress_logger(context),
+            )
         return partition_result(report)
 
     return _grey

@@ -6,10 +6,13 @@ from vsc_assets.constants import GROUP_VSC, REFERENCE_SET
 from vsc_assets.defs.disc21 import RETRY, check_specs
 from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
 from vsc_assets.defs.reporting import (
+    input_errors_fail_fast,
     materialize_result,
     partition_result,
     problems_markdown,
     progress_logger,
+    skipped_first,
+    skipped_inputs,
     skipped_pairs_metadata,
 )
 from vsc_assets.defs.resources import VscRoot
@@ -41,6 +44,7 @@ def _video_result(context: dg.AssetExecutionContext, report: VideoReport, unit: 
         "files": dg.MetadataValue.int(report.files),
         "bad_inputs": dg.MetadataValue.int(len(report.bad_inputs)),
         "bad_input_list": dg.MetadataValue.md(problems_markdown(report.bad_inputs)),
+        "skipped_first": skipped_first(report.bad_inputs),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         f"{unit}_per_second": dg.MetadataValue.float(round(report.per_second, 1)),
         "manifest": dg.MetadataValue.path(str(report.manifest)),
@@ -65,10 +69,11 @@ def frames_asset(kind: str, partitions_def: dg.PartitionsDefinition, source: dg.
         ),
     )
     def _frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
-        report = build_frames_partition(
-            vsc_root.layout(), kind, name, context.partition_key, vsc_root.worker_count(context.instance),
-            progress=progress_logger(context, "videos"),
-        )  # fmt: skip
+        with input_errors_fail_fast():
+            report = build_frames_partition(
+                vsc_root.layout(), kind, name, context.partition_key, vsc_root.worker_count(context.instance),
+                progress=progress_logger(context, "videos"),
+            )  # fmt: skip
         return _video_result(context, report, "frames")
 
     return _frames
@@ -88,7 +93,8 @@ reference_frames = frames_asset("reference", reference_videos_partitions_def, vs
 )
 def training_images_ref1(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
     """The frame of the middle second of each reference video (by number, not by file-name sort)."""
-    report = build_selected_partition(vsc_root.layout(), "training_images_ref1", "reference_frames", context.partition_key)
+    with input_errors_fail_fast():
+        report = build_selected_partition(vsc_root.layout(), "training_images_ref1", "reference_frames", context.partition_key)
     return _video_result(context, report, "frames")
 
 
@@ -108,11 +114,12 @@ def train_v1_s3_r1_all(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> 
     are added, and the published sorted position on a complete contiguous range.
     """
     layout = vsc_root.layout()
-    report = build_colour_partition(
-        layout, REFERENCE_SET, context.partition_key, vsc_root.base_seed, vsc_root.worker_count(context.instance),
-        sources=reference_sources(layout, "training_images_ref1", context.partition_key),
-        assets=disc21_assets(layout), progress=progress_logger(context),
-    )  # fmt: skip
+    with input_errors_fail_fast():
+        report = build_colour_partition(
+            layout, REFERENCE_SET, context.partition_key, vsc_root.base_seed, vsc_root.worker_count(context.instance),
+            sources=reference_sources(layout, "training_images_ref1", context.partition_key),
+            assets=disc21_assets(layout), progress=progress_logger(context),
+        )  # fmt: skip
     return partition_result(report)
 
 
@@ -125,10 +132,11 @@ def train_v1_s3_r1_all(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> 
 )
 def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
     """The frames of every candidate pair whose query is in this partition, seeked by timestamp."""
-    report = build_pair_frames_partition(
-        vsc_root.layout(), "pair_frames", context.partition_key, vsc_root.worker_count(context.instance),
-        progress=progress_logger(context, "videos"),
-    )  # fmt: skip
+    with input_errors_fail_fast():
+        report = build_pair_frames_partition(
+            vsc_root.layout(), "pair_frames", context.partition_key, vsc_root.worker_count(context.instance),
+            progress=progress_logger(context, "videos"),
+        )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
             "candidate_pairs": dg.MetadataValue.int(report.candidates),
@@ -136,6 +144,7 @@ def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.Mate
             "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
             "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
             **skipped_pairs_metadata(report.skipped_pairs),
+            "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
             "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
             "manifest": dg.MetadataValue.path(str(report.manifest)),
         }
@@ -157,7 +166,8 @@ def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.Mate
 def positive_pairs(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
     """Numbered pairs in ground-truth order, permuted with a seeded generator, in the training layout."""
     keys = context.instance.get_dynamic_partitions(query_videos_partitions_def.name)
-    report = build_positive_pairs(vsc_root.layout(), "pair_frames", sorted(keys), vsc_root.base_seed)
+    with input_errors_fail_fast():
+        report = build_positive_pairs(vsc_root.layout(), "pair_frames", sorted(keys), vsc_root.base_seed)
     metadata = {
         "pairs": dg.MetadataValue.int(report.pairs),
         "ground_truth_rows_used": dg.MetadataValue.int(report.rows_used),
@@ -165,6 +175,7 @@ def positive_pairs(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.M
         "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
         "unreadable_pairs": dg.MetadataValue.int(report.unreadable_pairs),
         **skipped_pairs_metadata(report.skipped_pairs),
+        "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         "table": dg.MetadataValue.path(str(report.table)),
         "skipped_manifest": dg.MetadataValue.path(str(report.manifest)),

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from vsc_assets.errors import InputError
 from vsc_assets.video.ids import id_number
 
 COLUMNS = ("query_id", "ref_id", "query_start", "query_end", "ref_start", "ref_end")
@@ -30,12 +31,12 @@ class GtRow:
 def parse_ground_truth(path: Path) -> tuple[list[GtRow], list[dict]]:
     """Rows that are well-formed, and rejected rows as {row, reason}."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the ground-truth CSV is missing")
+        raise InputError(f"{path}: the ground-truth CSV is missing", "pair_frames and positive_pairs need it")
     with open(path, newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+            raise InputError(f"{path}: missing column(s) {', '.join(missing)}", f"the header must be {','.join(COLUMNS)}")
         rows, rejected = [], []
         for i, record in enumerate(reader):
             try:

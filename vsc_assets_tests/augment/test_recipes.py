@@ -107,14 +107,14 @@ def test_production_equals_reference_wherever_a_chain_starts_full_size(demo_disc
     source = SourceImage(image)
     full_size = 0
     for recipe in ("s27", "s3"):
-        for seed in range(120):
+        for seed in range(60):
             prod = make_variant(source, 1, RECIPES[recipe], assets, file_rng(seed))
             if prod.start_reduction == 1:
                 full_size += 1
                 ref = make_variant(source, 1, RECIPES[recipe], assets, file_rng(seed), reference=True)
                 assert prod.image.tobytes() == ref.image.tobytes()
                 assert prod.ops == ref.ops
-    assert full_size > 100
+    assert full_size > 50
 
 
 def test_s3_meme_font_is_random_ttf_and_s27_default(assets):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 
 import dagster as dg
@@ -13,11 +14,10 @@ from vsc_assets.constants import S3, S27
 from vsc_assets.defs.disc21 import disc21_set_assets, disc21_training_images
 from vsc_assets.defs.partitions import disc21_partitions_def
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.demo import make_disc21_demo
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.sets import build_colour_partition, build_grey_partition, run_checks
-from vsc_assets_tests.conftest import make_root
+from vsc_assets_tests.conftest import make_images, make_root
 from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
 
 ALL = [disc21_training_images, *disc21_set_assets]
@@ -59,7 +59,13 @@ def test_partition_of_all_four_sets(tmp_path):
         meta = metadata_of(result, name)
         assert meta["files"].value == 120 and meta["bad_inputs"].value == 0
         assert meta["images_per_second"].value > 0
-        assert meta["preview"].value.startswith("![20 variants of one source](data:image/png;base64,")
+        assert meta["preview"].value.startswith("![20 variants of one source](data:image/jpeg;base64,")
+        table = meta["family_counts"].value  # a table the UI can sort, not raw JSON
+        assert [c.name for c in table.schema.columns] == ["family", "files", "share"]
+        families = {r.data["family"]: r.data["files"] for r in table.records}
+        records = [json.loads(r["record"]) for r in read_manifest(layout.manifest_path(name, "000000-000005"))]
+        assert sum(families.values()) == sum(len(r["families"]) for r in records if r["variant"])  # variant 0: no chain
+        assert all(0 < r.data["share"] <= 1 for r in table.records)
         rows = read_manifest(layout.manifest_path(name, "000000-000005"))
         assert len(rows) == 120 and all(r["record"] for r in rows)
         assert layout.preview_path(name, "000000-000005").is_file()
@@ -74,7 +80,7 @@ def test_partition_of_all_four_sets(tmp_path):
 def test_bad_and_odd_sources_do_not_stop_the_partition(tmp_path):
     root = tmp_path / "root"
     disc21 = root / "data" / "training_images"
-    make_disc21_demo(disc21, count=130)
+    make_images(disc21, 130)
     for i in range(10, 120, 10):  # the sources, replaced by odd and broken files
         (disc21 / f"T{i:06d}.jpg").unlink()
     odd = write_odd_valid(disc21)
@@ -144,8 +150,14 @@ def test_checks_fail_when_they_should(tmp_path):
 
 
 def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):
+    from vsc_assets.errors import InputError
+
     root = make_root(tmp_path, count=20)
-    with pytest.raises(FileNotFoundError, match="000000-000001.parquet"):
+    with pytest.raises(InputError, match="000000-000001.parquet"):
         build_grey_partition(Layout(root), S27, S27 + "_bw", "000000-000001", workers=1)
     result = materialize(root, "000000-000001", selection=[S27 + "_bw"])
     assert not result.success
+    # Deterministic: failed once, in one line, and not retried.
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "has not been materialized (hint: materialize train_v1_s27_all for 000000-000001 first)" in failure.event_specific_data.error.message

@@ -9,7 +9,7 @@ import dagster as dg
 
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.defs.sensors import data_change_sensor
-from vsc_assets.demo import make_disc21_demo
+from vsc_assets_tests.conftest import make_images
 from vsc_assets_tests.video_oddities import write_numbered
 
 GT_HEADER = "query_id,ref_id,query_start,query_end,ref_start,ref_end\n"
@@ -33,7 +33,7 @@ def mark_materialized(instance, runs):
 
 def test_sensor_requests_only_what_changed(tmp_path):
     root = tmp_path / "root"
-    make_disc21_demo(root / "data" / "training_images", count=40)  # 4 sources
+    make_images(root / "data" / "training_images", 40)  # 4 sources
     train = root / "data" / "train"
     write_numbered(train / "reference" / "R100000.mp4", Fraction(25), 60)
     write_numbered(train / "reference" / "R100011.mp4", Fraction(25), 60)
@@ -56,7 +56,7 @@ def test_sensor_requests_only_what_changed(tmp_path):
     assert added == {} and runs == []
 
     # New DISC21 images: a new partition, and only it.
-    make_disc21_demo(root / "data" / "training_images", count=60)
+    make_images(root / "data" / "training_images", 60)
     added, runs, cursor = tick(instance, root, cursor)
     assert added == {"disc21_sources": ["000004-000005"]}
     assert runs == [("000004-000005", disc21)]
@@ -80,7 +80,7 @@ def test_sensor_requests_only_what_changed(tmp_path):
 
 def test_first_look_skips_what_is_already_materialized(tmp_path):
     root = tmp_path / "root"
-    make_disc21_demo(root / "data" / "training_images", count=40)
+    make_images(root / "data" / "training_images", 40)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("disc21_sources", ["000000-000001"])
     for asset in ("train_v1_s27_all", "train_v1_s27_all_bw", "train_v1_s3_all", "train_v1_s3_all_bw"):

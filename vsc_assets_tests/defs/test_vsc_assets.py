@@ -13,11 +13,11 @@ from vsc_assets.constants import REFERENCE_SET
 from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.definitions import defs
-from vsc_assets.demo import make_disc21_demo
 from vsc_assets.demo_video import plan_demo, read_stamp
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.pair_table import PAIR_TABLE, QUERY_PICKLE, REF_PICKLE
+from vsc_assets_tests.conftest import make_images
 from vsc_assets_tests.video_oddities import write_broken_videos, write_numbered
 
 
@@ -34,7 +34,7 @@ def expected_pairs(segment) -> int:
 
 
 def test_demo_counts_match_the_known_durations_and_ground_truth(demo_root):
-    root, _ = demo_root
+    root, *_ = demo_root
     references, queries = plan_demo()
     layout = Layout(root)
     for kind, videos in (("reference", references), ("query", queries)):
@@ -53,7 +53,7 @@ def test_demo_counts_match_the_known_durations_and_ground_truth(demo_root):
 
 def test_demo_frames_obey_the_timestamp_rule_within_half_a_frame(demo_root):
     """Every demo frame carries its time; the frame saved for second k is the one on screen at k."""
-    root, _ = demo_root
+    root, *_ = demo_root
     references, queries = plan_demo()
     layout = Layout(root)
     for kind, videos in (("reference", references), ("query", queries)):
@@ -67,7 +67,7 @@ def test_demo_frames_obey_the_timestamp_rule_within_half_a_frame(demo_root):
 
 
 def test_pair_frames_are_seeked_by_timestamp(demo_root):
-    root, _ = demo_root
+    root, *_ = demo_root
     layout = Layout(root)
     references, queries = plan_demo()
     fps = {v.video_id: v for v in references + queries}
@@ -81,7 +81,7 @@ def test_pair_frames_are_seeked_by_timestamp(demo_root):
 
 
 def test_pair_layout_is_what_the_training_code_reads(demo_root):
-    root, _ = demo_root
+    root, *_ = demo_root
     pairs = Layout(root).pairs_dir
     q = pickle.loads((pairs / QUERY_PICKLE).read_bytes())
     r = pickle.loads((pairs / REF_PICKLE).read_bytes())
@@ -97,7 +97,7 @@ def test_pair_layout_is_what_the_training_code_reads(demo_root):
 
 
 def test_reference_pid_is_the_published_sorted_position_on_contiguous_ids(demo_root):
-    root, _ = demo_root
+    root, *_ = demo_root
     layout = Layout(root)
     published = sorted(p.name for p in layout.selected_frames_dir.iterdir())  # R100000..R100019
     rows = [row for key in sorted(p.stem for p in (root / "manifests" / REFERENCE_SET).glob("*.parquet"))
@@ -109,7 +109,7 @@ def test_reference_pid_is_the_published_sorted_position_on_contiguous_ids(demo_r
 
 def _small_root(tmp_path: Path) -> Path:
     root = tmp_path / "root"
-    make_disc21_demo(root / "data" / "training_images", count=20)  # the overlay pool
+    make_images(root / "data" / "training_images", 20)  # the overlay pool
     train = root / "data" / "train"
     write_broken_videos(train / "reference")
     write_numbered(train / "reference" / "R100000.mp4", Fraction(25), 100)  # 4 s
@@ -198,7 +198,7 @@ def _frames_of(layout: Layout, video_id: str, qt: float, path: Path) -> int:
 def test_segments_past_a_videos_end_keep_every_readable_pair(tmp_path):
     """12-19 s of a 20 s query onto 1-15 s of a 6 s reference: the first pairs exist and are kept."""
     root = tmp_path / "root"
-    make_disc21_demo(root / "data" / "training_images", count=20)
+    make_images(root / "data" / "training_images", 20)
     train = root / "data" / "train"
     write_numbered(train / "query" / "Q200000.mp4", Fraction(10), 200, gop=20)  # 20 s
     write_numbered(train / "reference" / "R100000.mp4", Fraction(10), 60, gop=20)  # 6 s

@@ -1,0 +1,15 @@
+"""Errors about the data root that no retry can fix."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """A wrong or missing input (a folder, a file, an empty pool): the message names it, ``hint`` says what to do.
+
+    Deterministic: running again changes nothing until the root is fixed, so
+    the Dagster layer fails such a step without retrying it.
+    """
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint

@@ -1,0 +1,59 @@
+"""Checking a data root before any run: every problem a run would hit, found at once."""
+
+from __future__ import annotations
+
+import tempfile
+
+from vsc_assets.augment.assets_pool import list_assets
+from vsc_assets.constants import DISC21_SETS, REFERENCE_SET
+from vsc_assets.errors import InputError
+from vsc_assets.io.images import list_images
+from vsc_assets.layout import Layout
+from vsc_assets.pairs.ground_truth import COLUMNS
+from vsc_assets.video.ids import list_videos
+
+
+def _writable(layout: Layout) -> InputError | None:
+    folder = layout.root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".vsc-write-test-"):
+            pass
+    except OSError as exc:
+        return InputError(f"cannot write under {layout.root}: {exc.strerror or exc}", "choose a --root you can write to")
+    return None
+
+
+def _ground_truth(layout: Layout) -> InputError | None:
+    path = layout.ground_truth
+    if not path.is_file():
+        return InputError(f"{path}: the ground-truth CSV is missing", "pair_frames and positive_pairs need it")
+    with open(path, newline="") as fh:
+        header = [c.strip() for c in fh.readline().split(",")]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        return InputError(f"{path}: missing column(s) {', '.join(missing)}", f"the header must be {','.join(COLUMNS)}")
+    return None
+
+
+def root_problems(layout: Layout, selection: list[str]) -> list[InputError]:
+    """What would make the selected assets fail on this root, each with a hint; empty when ready."""
+    problems = []
+    if (problem := _writable(layout)) is not None:
+        problems.append(problem)
+    wanted = set(selection)
+    if wanted & {*DISC21_SETS, REFERENCE_SET}:
+        if wanted & set(DISC21_SETS) and not list_images(layout.disc21_dir):
+            problems.append(InputError(f"{layout.disc21_dir}: no DISC21 image", "put T000000.jpg ... there, or run `vsc-assets demo`"))
+        try:
+            list_assets(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir)
+        except InputError as exc:
+            problems.append(exc)
+    for kind, assets in (("reference", {"reference_frames", "training_images_ref1", REFERENCE_SET}), ("query", {"query_frames"})):
+        folder = layout.videos_dir(kind)
+        if wanted & assets and not list_videos(folder, kind)[0]:
+            problems.append(InputError(f"{folder}: no {kind} video", f"put the VSC {kind} videos ({kind[0].upper()}*.mp4) there"))
+    if wanted & {"pair_frames", "positive_pairs"} and (problem := _ground_truth(layout)) is not None:
+        problems.append(problem)
+    return problems
