@@ -569,6 +569,11 @@ def _overlay_text_pixels(img, p, text: str, font_path: str, size_px: int) -> Ima
 
 def apply_overlay_text(img, p, ctx):
     font_path = str(ctx.assets.font_path(p["font"]))
+    try:
+        load_font(font_path, 10)
+    except OSError as exc:
+        ctx.fallback("overlay_text", f"font cannot be read ({exc}), text not drawn", font=p["font"])
+        return img
     text = _overlay_text_string(p, font_path, ctx)
     if not text:
         return img

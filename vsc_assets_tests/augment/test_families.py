@@ -367,8 +367,7 @@ def test_overlay_text_control_character_font_lists(assets, photo):
     assert ctx.fallbacks[0]["reason"] == "control characters dropped from the text"
 
 
-def test_overlay_text_unrenderable_font_falls_back(tmp_path, assets, photo):
-    # A font FreeType cannot use (as with "raster overflow"): sizes halve, then the text is skipped.
+def test_overlay_text_unreadable_font_is_a_recorded_fallback(tmp_path, assets, photo):
     from dataclasses import replace
 
     broken = tmp_path / "Broken.ttf"
@@ -378,7 +377,26 @@ def test_overlay_text_unrenderable_font_falls_back(tmp_path, assets, photo):
     params = {"text": [0, 1], "font": "Broken.ttf", "color": [0, 0, 0], "opacity": 1.0, "font_size": 0.5, "x_pos": 0.1, "y_pos": 0.1}
     out, ctx = apply("overlay_text", photo, params, custom)
     assert out.tobytes() == photo.tobytes()
-    assert ctx.fallbacks[-1]["reason"].endswith("skipped")
+    assert len(ctx.fallbacks) == 1 and ctx.fallbacks[0]["reason"].startswith("font cannot be read")
+    assert ctx.fallbacks[0]["font"] == "Broken.ttf"
+
+
+def test_overlay_text_raster_overflow_halves_the_size_until_it_renders(monkeypatch, assets, photo):
+    # FreeType's "raster overflow" (the published crash) can't be provoked on demand with
+    # FreeType 2.14, so our own renderer stands in for it above 20 px.
+    real = fam._overlay_text_pixels
+
+    def overflowing(img, p, text, font_path, size_px):
+        if size_px > 20:
+            raise OSError("raster overflow")
+        return real(img, p, text, font_path, size_px)
+
+    monkeypatch.setattr(fam, "_overlay_text_pixels", overflowing)
+    params = {"text": [1, 2, 3], "font": "Raleway-ExtraBold.ttf", "color": [255, 0, 0], "opacity": 1.0, "font_size": 0.5, "x_pos": 0.1, "y_pos": 0.1}
+    out, ctx = apply("overlay_text", photo, params, assets)
+    assert out.tobytes() != photo.tobytes()  # drawn, smaller
+    sizes = [f["font_size_px"] for f in ctx.fallbacks]
+    assert sizes == [60, 30, 15] and all(f["reason"] == "raster overflow; font size halved" for f in ctx.fallbacks)
 
 
 def test_perspective(assets, photo):

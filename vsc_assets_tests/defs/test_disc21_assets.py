@@ -161,3 +161,32 @@ def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):
     assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "has not been materialized (hint: materialize train_v1_s27_all for 000000-000001 first)" in failure.event_specific_data.error.message
+
+
+def test_linked_emoji_and_fonts_folders_and_unreadable_ones_never_fail_a_partition(tmp_path):
+    """A user's data/emoji and data/fonts made of links, with one unreadable emoji and one unreadable font."""
+    from vsc_assets.augment.assets_pool import AUGLY_EMOJI_DIR, AUGLY_FONTS_DIR
+
+    root = make_root(tmp_path, count=60)
+    emoji, fonts = root / "data" / "emoji", root / "data" / "fonts"
+    (emoji / "linked").mkdir(parents=True)
+    fonts.mkdir()
+    for i, png in enumerate(sorted(AUGLY_EMOJI_DIR.rglob("*.png"))[:3]):
+        (emoji / "linked" / f"e{i}.png").symlink_to(png)
+    (emoji / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    for ttf in sorted(AUGLY_FONTS_DIR.glob("Raleway-*.ttf"))[:2]:
+        (fonts / ttf.name).symlink_to(ttf)
+        (fonts / ttf.with_suffix(".pkl").name).symlink_to(ttf.with_suffix(".pkl"))
+    (fonts / "Broken.ttf").write_bytes(b"not a font")
+    (fonts / "Broken.pkl").symlink_to(sorted(AUGLY_FONTS_DIR.glob("Raleway-*.pkl"))[0])
+
+    result = materialize(root, "000000-000005", selection=[S27, S3], workers=2)
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    fallbacks = []
+    for name in (S27, S3):
+        for row in read_manifest(Layout(root).manifest_path(name, "000000-000005")):
+            fallbacks += json.loads(row["record"])["fallbacks"]
+    emoji_notes = [f for f in fallbacks if f["family"] == "overlay_emoji"]
+    assert emoji_notes and all(f["emoji"] == "broken.png" and f["reason"] == "emoji unreadable, not overlaid" for f in emoji_notes)
+    font_notes = {f["family"] for f in fallbacks if f.get("font") == "Broken.ttf" and f["reason"].startswith("font cannot be read")}
+    assert font_notes == {"overlay_text", "meme_format"}
