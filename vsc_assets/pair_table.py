@@ -63,17 +63,8 @@ PAIR_SCHEMA = pa.schema(
     ]
 )
 # What positive_pairs skipped: one row per pair whose frame can't be read, one per unusable ground-truth row (u null).
-SKIPPED_SCHEMA = pa.schema(
-    [
-        ("gt_row", pa.int64()),
-        ("u", pa.int64()),
-        ("query_id", pa.string()),
-        ("ref_id", pa.string()),
-        ("query_time", pa.float64()),
-        ("ref_time", pa.float64()),
-        ("reason", pa.string()),
-    ]
-)
+PAIR_KEY_FIELDS = ("gt_row", "u", "query_id", "ref_id", "query_time", "ref_time")
+SKIPPED_SCHEMA = pa.schema([CANDIDATE_SCHEMA.field(name) for name in PAIR_KEY_FIELDS] + [("reason", pa.string())])
 PAIR_TABLE = "positive_pairs.parquet"
 QUERY_PICKLE = "pull_gt_all_shuffle_q.pickle"
 REF_PICKLE = "pull_gt_all_shuffle_r.pickle"
@@ -246,7 +237,7 @@ def build_positive_pairs(layout: Layout, staging_asset: str, partition_keys: lis
     lost = sorted((c for c in candidates if c["error"]), key=lambda c: (c["gt_row"], c["u"]))
     write_manifest(
         layout.manifest_path("positive_pairs", "all"),
-        [{k: c[k] for k in ("gt_row", "u", "query_id", "ref_id", "query_time", "ref_time")} | {"reason": c["error"]} for c in lost]
+        [{k: c[k] for k in PAIR_KEY_FIELDS} | {"reason": c["error"]} for c in lost]
         + [{"gt_row": s["row"], "u": None, "query_id": None, "ref_id": None, "query_time": None, "ref_time": None, "reason": s["reason"]} for s in skipped],
         SKIPPED_SCHEMA,
     )
