@@ -10,7 +10,7 @@ a chain that meets one of them before the image is 256x256 starts at full size.
 
 Starting smaller is also bounded by the first resize itself: the start image
 is the source reduced by an integer factor (Pillow's box ``reduce``), chosen so
-that the resize that follows still shrinks by at least ``min_gap``. That is
+that the resize that follows still shrinks by at least ``MIN_GAP``. That is
 Pillow's own ``reducing_gap`` optimisation of a resize, moved to before the
 scale-free families. The fidelity benchmark measures that it cannot be told
 apart from the recipe.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from augly.image.utils import rotated_rect_with_max_area
 from PIL import Image
 
 from vsc_assets.augment.families import crop_box
@@ -50,8 +51,6 @@ def is_scale_free(op: dict) -> bool:
 
 def _rotated_size(w: float, h: float, degrees: float) -> tuple[float, float]:
     # The largest axis-aligned rectangle inside the rotated image (what AugLy's rotate keeps).
-    from augly.image.utils import rotated_rect_with_max_area
-
     return rotated_rect_with_max_area(round(w), round(h), degrees)
 
 
