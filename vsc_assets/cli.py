@@ -156,12 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    materialize_help = "materialize missing or failed partitions"
     with_run_options(
         with_root(
             sub.add_parser(
                 "materialize",
-                help=materialize_help,
+                help="materialize missing or failed partitions",
                 description=(
                     "Register partitions for the data under the root, then run every selected partition that is "
                     "missing, failed, or whose files are gone: one Dagster run per partition, recorded in the "

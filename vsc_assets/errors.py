@@ -13,3 +13,11 @@ class InputError(ValueError):
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
         self.hint = hint
+
+
+def not_materialized(manifest, asset: str, partition_key: str) -> InputError:
+    """An upstream partition a step reads has no manifest yet."""
+    return InputError(
+        f"{manifest}: {asset} partition {partition_key} has not been materialized",
+        f"materialize {asset} for {partition_key} first",
+    )

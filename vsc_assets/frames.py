@@ -12,7 +12,7 @@ from PIL import Image
 
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import JPEG_QUALITY
-from vsc_assets.errors import InputError
+from vsc_assets.errors import not_materialized
 from vsc_assets.io.atomic import remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, jpeg_problems
@@ -67,16 +67,17 @@ def adopt_old_frame_folders(layout: Layout) -> list[str]:
             pass
         moved = 0
         for entry in os.scandir(old):
+            if not entry.name.endswith(".jpg"):
+                continue
             target = new / entry.name
-            if entry.name.endswith(".jpg") and not target.exists():
-                try:
+            try:
+                if target.exists():  # the new folder has its own copy already
+                    os.unlink(entry.path)
+                else:
                     os.rename(entry.path, target)
                     moved += 1
-                except FileNotFoundError:
-                    continue  # another run moved it first
-        leftovers = [e.name for e in os.scandir(old) if e.name.endswith(".jpg")]
-        for name in leftovers:  # already present in the new folder under the same name
-            (old / name).unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue  # another run moved it first
         try:
             old.rmdir()
         except OSError:
@@ -200,10 +201,7 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     started = time.perf_counter()
     manifest_in = layout.manifest_path(frames_asset, partition_key)
     if not manifest_in.is_file():
-        raise InputError(
-            f"{manifest_in}: {frames_asset} partition {partition_key} has not been materialized",
-            f"materialize {frames_asset} for {partition_key} first",
-        )
+        raise not_materialized(manifest_in, frames_asset, partition_key)
     frame_rows = read_manifest(manifest_in)
     notes = adopt_old_frame_folders(layout)
     src_dir, out_dir = layout.frames_dir("reference"), layout.selected_frames_dir

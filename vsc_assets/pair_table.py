@@ -65,6 +65,7 @@ PAIR_SCHEMA = pa.schema(
 # What positive_pairs skipped: one row per pair whose frame can't be read, one per unusable ground-truth row (u null).
 PAIR_KEY_FIELDS = ("gt_row", "u", "query_id", "ref_id", "query_time", "ref_time")
 SKIPPED_SCHEMA = pa.schema([CANDIDATE_SCHEMA.field(name) for name in PAIR_KEY_FIELDS] + [("reason", pa.string())])
+PAST_END = "past the end of"  # how a pair whose frame lies after its video's end is reported
 PAIR_TABLE = "positive_pairs.parquet"
 QUERY_PICKLE = "pull_gt_all_shuffle_q.pickle"
 REF_PICKLE = "pull_gt_all_shuffle_r.pickle"
@@ -111,7 +112,7 @@ def skipped_pairs_by_row(candidates: list[dict]) -> list[dict]:
         entry["pairs"] += 1
         if c["error"]:
             entry["skipped"] += 1
-            kind = "past the end of its video" if "past the end" in c["error"] else c["error"]
+            kind = f"{PAST_END} its video" if PAST_END in c["error"] else c["error"]
             entry["reasons"][kind] = entry["reasons"].get(kind, 0) + 1
     return [
         {**e, "reason": "; ".join(f"{n} {k}" for k, n in e.pop("reasons").items())}
@@ -142,7 +143,7 @@ def _past_end(row: GtRow, qt: float, rt: float, durations: tuple[float, float]) 
     """Why the frame of a pair can't be read: its time is at or after its video's end."""
     for kind, video_id, t, duration in (("query", row.query_id, qt, durations[0]), ("reference", row.ref_id, rt, durations[1])):
         if t >= duration:
-            return f"{kind} time {t:.3f} s is past the end of {video_id} ({duration:.3f} s)"
+            return f"{kind} time {t:.3f} s is {PAST_END} {video_id} ({duration:.3f} s)"
     return None
 
 

@@ -9,7 +9,7 @@ from vsc_assets.constants import DISC21_SETS, REFERENCE_SET
 from vsc_assets.errors import InputError
 from vsc_assets.io.images import list_images
 from vsc_assets.layout import Layout
-from vsc_assets.pairs.ground_truth import COLUMNS
+from vsc_assets.pairs.ground_truth import parse_ground_truth
 from vsc_assets.video.ids import list_videos
 
 
@@ -26,14 +26,10 @@ def _writable(layout: Layout) -> InputError | None:
 
 
 def _ground_truth(layout: Layout) -> InputError | None:
-    path = layout.ground_truth
-    if not path.is_file():
-        return InputError(f"{path}: the ground-truth CSV is missing", "pair_frames and positive_pairs need it")
-    with open(path, newline="") as fh:
-        header = [c.strip() for c in fh.readline().split(",")]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        return InputError(f"{path}: missing column(s) {', '.join(missing)}", f"the header must be {','.join(COLUMNS)}")
+    try:
+        parse_ground_truth(layout.ground_truth)  # the pair assets' own reading: missing file or columns
+    except InputError as exc:
+        return exc
     return None
 
 

@@ -41,7 +41,6 @@ from vsc_assets.video.ids import id_number, list_videos
 Echo = Callable[[str], None]
 SHIPPED_INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 
-# Everything `vsc-assets materialize` can build, in dependency order.
 
 def available_artifacts(layout: Layout) -> list[str]:
     """The artifacts whose inputs are under the root: the default selection."""

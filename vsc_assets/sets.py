@@ -21,7 +21,7 @@ from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
 from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
 from vsc_assets.chunks import parse_range_key
 from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
-from vsc_assets.errors import InputError
+from vsc_assets.errors import not_materialized
 from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, jpeg_problems, list_images
@@ -49,10 +49,7 @@ def reference_sources(layout: Layout, selected_asset: str, partition_key: str) -
     """The selected frames of a reference partition; pid = reference id number - 100000."""
     manifest = layout.manifest_path(selected_asset, partition_key)
     if not manifest.is_file():
-        raise InputError(
-            f"{manifest}: {selected_asset} partition {partition_key} has not been materialized",
-            f"materialize {selected_asset} for {partition_key} first",
-        )
+        raise not_materialized(manifest, selected_asset, partition_key)
     rows = [r for r in read_manifest(manifest) if r["name"]]
     return [
         Source(layout.selected_frames_dir / r["name"], id_number(r["video_id"], "reference") - REFERENCE_ID_BASE)
@@ -234,10 +231,7 @@ def build_grey_partition(
     started = time.perf_counter()
     colour_manifest = layout.manifest_path(colour_set, partition_key)
     if not colour_manifest.is_file():
-        raise InputError(
-            f"{colour_manifest}: the {colour_set} partition {partition_key} has not been materialized",
-            f"materialize {colour_set} for {partition_key} first",
-        )
+        raise not_materialized(colour_manifest, colour_set, partition_key)
     colour_rows = read_manifest(colour_manifest)
     job = GreyJob(layout.set_dir(colour_set), layout.set_dir(grey_set))
     job.out_dir.mkdir(parents=True, exist_ok=True)

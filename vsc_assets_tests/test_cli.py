@@ -178,3 +178,12 @@ def test_bench_quick_reports_figures(capsys):
                 "scaling_images_per_s_1_worker", "scaling_images_per_s_2_workers", "scaling_speedup_2_workers"):  # fmt: skip
         assert result[key] > 0
     assert result["efficiency_s27"] == pytest.approx(result["s27_images_per_s_per_core"] / result["floor_images_per_s"], abs=0.002)
+
+
+def test_missing_ground_truth_is_found_before_any_run(tmp_path, capsys):
+    root = make_root(tmp_path, count=20)
+    assert main(["materialize", "--root", str(root), "--select", "pair_frames"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and err[0].endswith("train_matching_ground_truth.csv: the ground-truth CSV is missing")
+    assert err[1] == "hint: pair_frames and positive_pairs need it"
+    assert not (root / ".dagster").exists()
