@@ -90,6 +90,14 @@ class Layout:
     def preview_path(self, asset: str, partition_key: str) -> Path:
         return self.root / "previews" / asset / f"{partition_key}.jpg"
 
+    # what the platform keeps for itself: the input index, and each partition's temp files
+    def index_path(self, folder_label: str) -> Path:
+        return self.root / "index" / f"{folder_label}.parquet"
+
+    def staging_dir(self, asset: str, partition_key: str) -> Path:
+        """A partition's temp files, renamed into the shared output folder when whole."""
+        return self.root / ".staging" / asset / partition_key
+
     # the Dagster instance
     @property
     def dagster_home(self) -> Path:

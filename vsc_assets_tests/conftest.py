@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vsc_assets.augment.assets_pool import list_assets
-from vsc_assets.demo import make_disc21_demo
+from vsc_assets.demo.images import make_disc21_demo
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +64,7 @@ def demo_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo") / "root"
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
     proc = subprocess.run(
-        [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
+        [sys.executable, "-m", "vsc_assets.platform.cli", "demo", "--root", str(root)],
         capture_output=True, text=True, env=env, timeout=900,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vsc_assets.demo import demo_image
+from vsc_assets.demo.images import demo_image
 
 
 def _png_with_claimed_size(path: Path, width: int, height: int) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from vsc_assets.cli import main
 from vsc_assets.layout import Layout
+from vsc_assets.platform.cli import main
 from vsc_assets_tests.conftest import free_port, make_root
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,12 +27,12 @@ def _max_overlap(runs) -> int:
 
 
 def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp_path, capsys):
-    root = make_root(tmp_path, count=80)  # 8 sources
-    assert main(["register", "--root", str(root), "--sources-per-partition", "2"]) == 0  # 4 keys, instance created
+    root = make_root(tmp_path, count=160)  # 16 sources: runs long enough to overlap on a busy machine
+    assert main(["register", "--root", str(root), "--sources-per-partition", "4"]) == 0  # 4 keys, instance created
     capsys.readouterr()
     layout = Layout(root)
-    blocker = layout.set_dir("train_v1_s27_all") / "6_0.jpg"
-    blocker.mkdir(parents=True)  # partition 000006-000007 cannot write this file
+    blocker = layout.set_dir("train_v1_s27_all") / "12_0.jpg"
+    blocker.mkdir(parents=True)  # partition 000012-000015 cannot write this file
     env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(root)}
     bin_dir = Path(sys.executable).parent
     daemon = subprocess.Popen(
@@ -53,7 +53,7 @@ def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp
         runs = _wait_for_runs(instance, 4)
         assert len(runs) == 4 and all(r.is_finished for r in runs), [r.status for r in runs]
         failed = sorted(r.tags["dagster/partition"] for r in runs if r.is_failure)
-        assert failed == ["000006-000007"]
+        assert failed == ["000012-000015"]
         stats = [instance.get_run_stats(r.run_id) for r in runs]
         assert _max_overlap(stats) == 2  # partitions ran side by side, no more than max_concurrent_runs
 
@@ -74,8 +74,8 @@ def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp
         web.wait(timeout=60)
         daemon.wait(timeout=60)
     newest = max(runs, key=lambda r: instance.get_run_stats(r.run_id).start_time or 0)
-    assert len(runs) == 5 and newest.is_success and newest.tags["dagster/partition"] == "000006-000007"
-    assert len(list(layout.set_dir("train_v1_s27_all").glob("*.jpg"))) == 160
+    assert len(runs) == 5 and newest.is_success and newest.tags["dagster/partition"] == "000012-000015"
+    assert len(list(layout.set_dir("train_v1_s27_all").glob("*.jpg"))) == 320
 
 
 def _wait_for_runs(instance, count: int, timeout: float = 400):

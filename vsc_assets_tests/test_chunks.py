@@ -2,7 +2,7 @@
 
 import pytest
 
-from vsc_assets.chunks import keys_to_add, parse_range_key, range_key
+from vsc_assets.build.chunks import keys_to_add, parse_range_key, range_key
 
 
 def test_round_trip_and_bad_keys():
@@ -26,3 +26,31 @@ def test_sparse_video_ids_are_aligned_chunks():
 def test_a_new_chunk_size_never_overlaps_existing_keys():
     existing = ["000000-000049", "000050-000099"]
     assert keys_to_add(range(700), existing, 500) == ["000100-000499", "000500-000999"]
+
+
+def _keys_by_brute_force(ids, existing, per):
+    """The rule stated plainly: for each uncovered id, its aligned chunk clipped by every key so far."""
+    ranges = [parse_range_key(k) for k in existing]
+    added = []
+    for n in sorted(set(ids)):
+        if any(a <= n <= b for a, b in ranges + added):
+            continue
+        first, last = (n // per) * per, (n // per) * per + per - 1
+        for a, b in ranges + added:
+            if b < n:
+                first = max(first, b + 1)
+            elif a > n:
+                last = min(last, a - 1)
+        added.append((first, last))
+    return [range_key(a, b) for a, b in added]
+
+
+def test_binary_search_registration_matches_the_plain_rule():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        ids = rng.choice(3000, size=int(rng.integers(1, 300)), replace=False).tolist()
+        existing = keys_to_add(rng.choice(3000, size=int(rng.integers(0, 40)), replace=False).tolist(), [], int(rng.integers(1, 400)))
+        per = int(rng.integers(1, 600))
+        assert keys_to_add(ids, existing, per) == _keys_by_brute_force(ids, existing, per)

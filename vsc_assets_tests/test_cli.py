@@ -13,9 +13,9 @@ import dagster as dg
 import pytest
 from PIL import Image
 
-from vsc_assets.cli import main
-from vsc_assets.constants import DISC21_SETS, S27, S3
+from vsc_assets.constants import DISC21_SETS, S3, S27
 from vsc_assets.layout import Layout
+from vsc_assets.platform.cli import main
 from vsc_assets_tests.conftest import make_images, make_root
 
 
@@ -163,7 +163,7 @@ def test_demo_on_an_empty_root(demo_root):
 
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
     again = subprocess.run(
-        [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
+        [sys.executable, "-m", "vsc_assets.platform.cli", "demo", "--root", str(root)],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert again.returncode == 0 and "0 run(s)" in again.stdout

@@ -72,8 +72,8 @@ def test_pure_libraries_do_not_import_dagster():
 
 
 def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp_path):
+    from vsc_assets.build.parallel import default_workers
     from vsc_assets.defs.resources import VscRoot
-    from vsc_assets.parallel import default_workers
 
     assert defs.executor is dg.in_process_executor
     (tmp_path / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
@@ -85,7 +85,7 @@ def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp
 
 def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
     from vsc_assets.layout import Layout
-    from vsc_assets.runner import open_instance
+    from vsc_assets.platform.runner import open_instance
 
     instance = open_instance(Layout(tmp_path))  # copies the shipped dagster.yaml into a new instance
     assert (tmp_path / ".dagster" / "dagster.yaml").is_file()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,25 @@ AUGLY_MEME_FONT = Path(MEME_DEFAULT_FONT)
 
 
 @dataclass(frozen=True)
+class FolderPool(Sequence):
+    """Pool images of one folder, by name: a hundred thousand names cost one tuple of strings,
+    not a path object each, to build and to send to every worker."""
+
+    folder: Path
+    names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.folder / n for n in self.names[i]]
+        return self.folder / self.names[i]
+
+
+@dataclass(frozen=True)
 class AugmentAssets:
-    pool: tuple[Path, ...]
+    pool: Sequence[Path]  # a FolderPool, or any paths
     fonts: tuple[Path, ...]  # .ttf files that have their .pkl character list beside them
     emoji: tuple[Path, ...]
     emoji_dir: Path
@@ -41,17 +59,20 @@ class AugmentAssets:
             raise InputError("no usable font: need .ttf files with their .pkl character lists")
         if not self.emoji:
             raise InputError("no emoji PNG found")
-        self._pool_by_name.update({p.name: p for p in self.pool})
+        if not isinstance(self.pool, FolderPool):
+            self._pool_by_name.update({p.name: p for p in self.pool})
         self._font_by_name.update({p.name: p for p in self.fonts})
         self._font_by_name.setdefault(self.meme_default_font.name, self.meme_default_font)
 
     def pool_path(self, name: str) -> Path:
+        if isinstance(self.pool, FolderPool):
+            return self.pool.folder / name
         return self._pool_by_name[name]
 
     def pool_size(self, name: str) -> tuple[int, int]:
         """A pool image's stored size, from its header (the grey stand-in's if unreadable)."""
         try:
-            with Image.open(self._pool_by_name[name]) as im:
+            with Image.open(self.pool_path(name)) as im:
                 return im.size
         except (OSError, ValueError, SyntaxError):
             return OUTPUT_SIZE, OUTPUT_SIZE
@@ -85,11 +106,15 @@ def list_assets(
     disc21_dir: Path,
     fonts_dir: Path | None = None,
     emoji_dir: Path | None = None,
+    pool: Sequence[Path] | None = None,
 ) -> AugmentAssets:
-    """List everything once. Without a pool folder, the DISC21 images ending in 9 are the pool."""
-    if pool_dir is not None and pool_dir.is_dir():
+    """List everything once. Without a pool folder, the DISC21 images ending in 9 are the pool.
+
+    ``pool``, when given, is that pool already listed (the platform keeps an index of big folders).
+    """
+    if pool is None and pool_dir is not None and pool_dir.is_dir():
         pool = tuple(list_images(pool_dir))
-    else:
+    elif pool is None:
         pool = tuple(p for p in list_images(disc21_dir) if p.stem.endswith("9"))
     if not pool:
         raise InputError(

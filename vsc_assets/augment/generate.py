@@ -9,8 +9,8 @@ from PIL import Image
 
 from vsc_assets.augment.assets_pool import AugmentAssets
 from vsc_assets.augment.recipes import make_variant, recipe_for_set
-from vsc_assets.augment.resolution import SourceImage
 from vsc_assets.augment.record import make_record, record_json
+from vsc_assets.augment.resolution import SourceImage
 from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.constants import VARIANTS_PER_SOURCE
 from vsc_assets.io.atomic import write_bytes_atomic
@@ -25,6 +25,7 @@ class SetJob:
     base_seed: int
     assets: AugmentAssets
     out_dir: Path
+    temp_dir: Path | None = None  # the partition's own temp folder (same filesystem as out_dir)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,6 @@ def augment_source(job: SetJob, source: Source) -> list[dict]:
         return [{**base, "name": None, "variant": None, "record": None, "error": exc.reason}]
     rows = []
     for name, data, record in render_source(job, source, image, info):
-        write_bytes_atomic(job.out_dir / name, data)
+        write_bytes_atomic(job.out_dir / name, data, temp_dir=job.temp_dir)
         rows.append({**base, "name": name, "variant": record["variant"], "record": record_json(record), "error": None})
     return rows

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, SQUARE, ChainContext
 from vsc_assets.augment.assets_pool import AugmentAssets
+from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, SQUARE, ChainContext
 from vsc_assets.augment.resolution import SourceImage, start_reduction
 
 

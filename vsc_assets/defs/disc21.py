@@ -3,11 +3,12 @@
 
 import dagster as dg
 
+from vsc_assets.build.sets import build_colour_partition, build_grey_partition
 from vsc_assets.constants import BW_SUFFIX, COLOUR_SETS, GROUP_DISC21
 from vsc_assets.defs.partitions import disc21_partitions_def
 from vsc_assets.defs.reporting import input_errors_fail_fast, partition_result, progress_logger
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.sets import build_colour_partition, build_grey_partition
+from vsc_assets.platform.inputs import disc21_inputs
 
 RETRY = dg.RetryPolicy(max_retries=2, delay=2)
 
@@ -41,13 +42,15 @@ def colour_set_asset(set_name: str) -> dg.AssetsDefinition:
         description=f"{set_name}: per DISC21 source, its 256 px resize and 19 augmentation chains.",
     )
     def _colour(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
+        layout = vsc_root.layout()
         with input_errors_fail_fast():
             report = build_colour_partition(
-                vsc_root.layout(),
+                layout,
                 set_name,
                 context.partition_key,
                 vsc_root.base_seed,
                 vsc_root.worker_count(context.instance),
+                **disc21_inputs(layout, context.partition_key),
                 progress=progress_logger(context),
             )
         return partition_result(report)

@@ -4,10 +4,11 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from vsc_assets import progress
+from vsc_assets.build.outputs import CheckOutcome
+from vsc_assets.build.sets import PartitionReport
 from vsc_assets.errors import InputError
 from vsc_assets.io.contact_sheet import markdown_image
-from vsc_assets.sets import CheckOutcome, PartitionReport
+from vsc_assets.platform import progress
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from vsc_assets.defs.partitions import (
     reference_videos_partitions_def,
 )
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.refresh import GROUPS, changed, take_snapshot
+from vsc_assets.platform.refresh import GROUPS, changed, take_snapshot
 
 PARTITIONS = {p.name: p for p in (disc21_partitions_def, query_videos_partitions_def, reference_videos_partitions_def)}
 

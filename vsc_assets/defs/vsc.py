@@ -2,6 +2,9 @@
 
 import dagster as dg
 
+from vsc_assets.build.frames import VideoReport, build_frames_partition, build_selected_partition
+from vsc_assets.build.pair_table import build_pair_frames_partition, build_positive_pairs
+from vsc_assets.build.sets import build_colour_partition, reference_pid_range, reference_sources
 from vsc_assets.constants import GROUP_VSC, REFERENCE_SET
 from vsc_assets.defs.disc21 import RETRY, check_specs
 from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
@@ -16,9 +19,7 @@ from vsc_assets.defs.reporting import (
     skipped_pairs_metadata,
 )
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.frames import VideoReport, build_frames_partition, build_selected_partition
-from vsc_assets.pair_table import build_pair_frames_partition, build_positive_pairs
-from vsc_assets.sets import build_colour_partition, disc21_assets, reference_sources
+from vsc_assets.platform.inputs import disc21_assets, videos
 
 vsc_query_videos = dg.AssetSpec(
     "vsc_query_videos", group_name=GROUP_VSC, kinds={"mp4"}, description="VSC query videos, <root>/data/train/query/Q*.mp4."
@@ -70,9 +71,10 @@ def frames_asset(kind: str, partitions_def: dg.PartitionsDefinition, source: dg.
     )
     def _frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
         with input_errors_fail_fast():
+            layout = vsc_root.layout()
             report = build_frames_partition(
-                vsc_root.layout(), kind, name, context.partition_key, vsc_root.worker_count(context.instance),
-                progress=progress_logger(context, "videos"),
+                layout, kind, name, context.partition_key, vsc_root.worker_count(context.instance),
+                videos=videos(layout, kind).in_key(context.partition_key), progress=progress_logger(context, "videos"),
             )  # fmt: skip
         return _video_result(context, report, "frames")
 
@@ -118,7 +120,8 @@ def train_v1_s3_r1_all(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> 
         report = build_colour_partition(
             layout, REFERENCE_SET, context.partition_key, vsc_root.base_seed, vsc_root.worker_count(context.instance),
             sources=reference_sources(layout, "training_images_ref1", context.partition_key),
-            assets=disc21_assets(layout), progress=progress_logger(context),
+            assets=disc21_assets(layout), pid_range=reference_pid_range(context.partition_key),
+            progress=progress_logger(context),
         )  # fmt: skip
     return partition_result(report)
 

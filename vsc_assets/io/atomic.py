@@ -13,12 +13,15 @@ TEMP_SUFFIX = ".part"
 _TEMP_NAME = re.compile(r"^\.tmp-(\d+)-.*\.part$")
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes, make_parents: bool = False) -> None:
+def write_bytes_atomic(
+    path: str | os.PathLike, data: bytes, make_parents: bool = False, temp_dir: str | os.PathLike | None = None
+) -> None:
+    """``temp_dir`` (same filesystem) keeps a writer's temp files out of a folder other writers share."""
     path = Path(path)
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     # Hidden and not ending in the real suffix: no reader globbing *.jpg sees it.
-    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=temp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -56,3 +59,9 @@ def remove_stale_temps(folder: str | os.PathLike) -> int:
             Path(entry.path).unlink(missing_ok=True)
             count += 1
     return count
+
+
+def temp_dir_for(staging: Path, out_dir: Path) -> Path | None:
+    """``staging``, created, when a rename from it into ``out_dir`` is atomic (same filesystem); else None."""
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging if os.stat(staging).st_dev == os.stat(out_dir).st_dev else None

@@ -115,26 +115,60 @@ def load_rgb(
     return im, info
 
 
-def jpeg_problems(folder: Path, names: list[str], size: tuple[int, int] | None = None, mode: str | None = None) -> list[str]:
-    """Why each named file is not a fully decodable JPEG (of ``size`` and ``mode`` when given).
+def jpeg_problem(path: Path, size: tuple[int, int] | None = None, mode: str | None = None) -> str | None:
+    """Why a file is not a fully decodable JPEG (of ``size`` and ``mode`` when given); None if it is.
 
     Decoding at 1/8 scale still reads every DCT block, so truncation is caught cheaply.
+    """
+    try:
+        with Image.open(path) as im:
+            if im.format != "JPEG" or (size and im.size != size) or (mode and im.mode != mode):
+                return f"{im.format} {im.size} {im.mode}"
+            im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+            im.load()
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+JPEG_END = b"\xff\xd9"
+
+
+def unchanged_since_verified(path: Path, verified_size: int) -> bool:
+    """A file fully decoded before still has that size and ends in the JPEG end marker: one stat and a 2-byte read."""
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size != verified_size or verified_size < 2:
+                return False
+            fh.seek(-2, os.SEEK_END)
+            return fh.read(2) == JPEG_END
+    except OSError:
+        return False
+
+
+def jpeg_problems(
+    folder: Path,
+    names: list[str],
+    size: tuple[int, int] | None = None,
+    mode: str | None = None,
+    verified: dict[str, int] | None = None,
+) -> list[str]:
+    """``name: reason`` for each named file that is not a fully decodable JPEG.
+
+    ``verified`` maps names already fully decoded (by the worker that wrote them, read
+    back from disk) to their size then: those are only checked to be unchanged.
     Missing files are not listed: counting files is another check's job.
     """
     problems = []
+    verified = verified or {}
     for name in names:
         path = folder / name
+        if name in verified and unchanged_since_verified(path, verified[name]):
+            continue
         if not path.exists():
             continue
-        try:
-            with Image.open(path) as im:
-                if im.format != "JPEG" or (size and im.size != size) or (mode and im.mode != mode):
-                    problems.append(f"{name}: {im.format} {im.size} {im.mode}")
-                    continue
-                im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
-                im.load()
-        except (OSError, ValueError) as exc:
-            problems.append(f"{name}: {exc}")
+        if (reason := jpeg_problem(path, size, mode)) is not None:
+            problems.append(f"{name}: {reason}")
     return problems
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from vsc_assets.augment import families as fam
 from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, ChainContext
-from vsc_assets.demo import demo_image
+from vsc_assets.demo.images import demo_image
 
 
 def ctx_for(assets, **kw) -> ChainContext:

@@ -9,8 +9,8 @@ from PIL import Image
 from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, ChainContext
 from vsc_assets.augment.fidelity import STATISTICS, compare, image_statistics, ks_critical, ks_distance
 from vsc_assets.augment.resolution import SCALE_FREE
-from vsc_assets.bench_fidelity import run_fidelity
-from vsc_assets.demo import demo_image
+from vsc_assets.bench.fidelity import run_fidelity
+from vsc_assets.demo.images import demo_image
 from vsc_assets.io.images import encode_jpeg
 
 RESOLUTION_DEPENDENT = tuple(f for f in FAMILY_NAMES if f not in SCALE_FREE)

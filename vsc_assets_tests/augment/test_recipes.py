@@ -12,8 +12,8 @@ from PIL import Image
 from vsc_assets.augment.families import FAMILY_NAMES, ChainContext
 from vsc_assets.augment.generate import SetJob, Source, render_source
 from vsc_assets.augment.recipes import RECIPES, make_variant, plan_chain, recipe_for_set, replay
-from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.augment.resolution import SourceImage
+from vsc_assets.augment.seeding import file_rng, file_seed
 from vsc_assets.io.images import load_rgb
 
 PINNED_SEED = 6439259581854801696

@@ -9,11 +9,11 @@ import numpy as np
 from PIL import Image
 
 from vsc_assets.augment.assets_pool import AugmentAssets
-from vsc_assets.augment.families import ChainContext, FAMILIES
+from vsc_assets.augment.families import FAMILIES, ChainContext
 from vsc_assets.augment.recipes import RECIPES, make_variant
 from vsc_assets.augment.seeding import file_rng
-from vsc_assets.demo import demo_image
-from vsc_assets.parallel import run_tasks
+from vsc_assets.build.parallel import run_tasks
+from vsc_assets.demo.images import demo_image
 
 CHAINS = 20_000
 BATCH = 500

@@ -10,13 +10,14 @@ import dagster as dg
 import pytest
 from PIL import Image
 
+from vsc_assets.build.sets import build_colour_partition, build_grey_partition, run_checks
 from vsc_assets.constants import S3, S27
 from vsc_assets.defs.disc21 import disc21_set_assets, disc21_training_images
 from vsc_assets.defs.partitions import disc21_partitions_def
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.sets import build_colour_partition, build_grey_partition, run_checks
+from vsc_assets.platform.inputs import disc21_inputs
 from vsc_assets_tests.conftest import make_images, make_root
 from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
 
@@ -107,13 +108,13 @@ def test_bad_and_odd_sources_do_not_stop_the_partition(tmp_path):
 def test_files_do_not_depend_on_partitioning_or_workers(tmp_path):
     root = make_root(tmp_path, count=60)
     layout = Layout(root)
-    build_colour_partition(layout, S3, "000000-000005", base_seed=9, workers=1)
+    build_colour_partition(layout, S3, "000000-000005", base_seed=9, workers=1, **disc21_inputs(layout, "000000-000005"))
     whole = digests(layout.set_dir(S3))
     shutil.rmtree(layout.set_dir(S3))
-    build_colour_partition(layout, S3, "000000-000001", base_seed=9, workers=2)
-    build_colour_partition(layout, S3, "000002-000005", base_seed=9, workers=2)
+    build_colour_partition(layout, S3, "000000-000001", base_seed=9, workers=2, **disc21_inputs(layout, "000000-000001"))
+    build_colour_partition(layout, S3, "000002-000005", base_seed=9, workers=2, **disc21_inputs(layout, "000002-000005"))
     assert digests(layout.set_dir(S3)) == whole and len(whole) == 120
-    build_colour_partition(layout, S3, "000000-000005", base_seed=10, workers=1)
+    build_colour_partition(layout, S3, "000000-000005", base_seed=10, workers=1, **disc21_inputs(layout, "000000-000005"))
     assert digests(layout.set_dir(S3)) != whole  # the base seed matters
 
 
@@ -131,22 +132,26 @@ def test_rematerializing_restores_byte_identical_files(tmp_path):
 def test_checks_fail_when_they_should(tmp_path):
     root = make_root(tmp_path, count=30)
     layout = Layout(root)
-    build_colour_partition(layout, S27, "000000-000002", base_seed=1, workers=1)
+    report = build_colour_partition(layout, S27, "000000-000002", base_seed=1, workers=1, **disc21_inputs(layout, "000000-000002"))
     folder = layout.set_dir(S27)
-    assert all(c.passed for c in run_checks(folder, [0, 1, 2], "RGB").values())
+    rows = read_manifest(report.manifest)
+    assert all(c.passed for c in run_checks(folder, rows, "RGB", (0, 2)).values())
 
     (folder / "1_4.jpg").unlink()
     data = (folder / "2_5.jpg").read_bytes()
     (folder / "2_5.jpg").write_bytes(data[: len(data) // 3])
     Image.new("RGB", (128, 128)).save(folder / "0_6.jpg")
-    (folder / "notes.txt").write_text("stray")
-    checks = run_checks(folder, [0, 1, 2], "RGB")
+    (folder / "3_0.jpg").write_bytes(data)  # pid 3 is in the range below but in no manifest row
+    renamed = [{**r, "name": "x_1.jpg"} if r["name"] == "0_1.jpg" else r for r in rows]
+    checks = run_checks(folder, renamed, "RGB", (0, 3))
     assert not checks["files_per_source"].passed and checks["files_per_source"].details["missing"] == ["1_4.jpg"]
     bad = checks["decodable_256"].details["bad"]
     assert not checks["decodable_256"].passed and len(bad) == 2
     assert any(b.startswith("2_5.jpg") for b in bad) and any(b.startswith("0_6.jpg") for b in bad)
-    assert not checks["names_parse"].passed and checks["names_parse"].details["bad"] == ["notes.txt"]
-    assert not run_checks(folder, [0], "L")["decodable_256"].passed  # colour files are not L
+    names = checks["names_parse"]
+    assert not names.passed and names.details["bad"] == ["x_1.jpg"] and names.details["unlisted"] == ["3_0.jpg"]
+    assert not run_checks(folder, rows, "L", (0, 2))["decodable_256"].passed  # colour files are not L
+    assert not run_checks(folder, rows, "RGB", (1, 2))["names_parse"].passed  # pid 0 is outside 1..2
 
 
 def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):

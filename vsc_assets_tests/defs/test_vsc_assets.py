@@ -9,14 +9,14 @@ import dagster as dg
 import numpy as np
 from PIL import Image
 
+from vsc_assets.build.pair_table import PAIR_TABLE, QUERY_PICKLE, REF_PICKLE
 from vsc_assets.constants import REFERENCE_SET
+from vsc_assets.definitions import defs
 from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.definitions import defs
-from vsc_assets.demo_video import plan_demo, read_stamp
+from vsc_assets.demo.videos import plan_demo, read_stamp
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.pair_table import PAIR_TABLE, QUERY_PICKLE, REF_PICKLE
 from vsc_assets_tests.conftest import make_images
 from vsc_assets_tests.video_oddities import write_broken_videos, write_numbered
 
@@ -170,7 +170,7 @@ def test_bad_videos_and_ground_truth_rows_are_reported_and_skipped(tmp_path):
 
 
 def test_pair_layout_rebuilds_whole_and_checks_catch_damage(tmp_path):
-    from vsc_assets.pair_table import check_pair_layout
+    from vsc_assets.build.pair_table import check_pair_layout
 
     root = _small_root(tmp_path)
     instance = dg.DagsterInstance.ephemeral()
@@ -244,7 +244,7 @@ def test_segments_past_a_videos_end_keep_every_readable_pair(tmp_path):
 
 
 def test_an_old_layout_root_is_adopted_without_recomputing(tmp_path):
-    from vsc_assets.runner import materialize_missing
+    from vsc_assets.platform.runner import materialize_missing
 
     root = _small_root(tmp_path)
     layout = Layout(root)
@@ -266,7 +266,7 @@ def test_an_old_layout_root_is_adopted_without_recomputing(tmp_path):
 
 
 def test_an_old_folder_beside_a_new_one_is_merged(tmp_path):
-    from vsc_assets.frames import adopt_old_frame_folders
+    from vsc_assets.build.frames import adopt_old_frame_folders
 
     layout = Layout(tmp_path)
     old, new = layout.old_frames_dir("query"), layout.frames_dir("query")

@@ -44,7 +44,7 @@ def test_source_decodes_pixel_for_pixel(tmp_path):
     from PIL import Image
 
     path = tmp_path / "T000000.png"
-    photo = __import__("vsc_assets.demo", fromlist=["demo_image"]).demo_image(4)
+    photo = __import__("vsc_assets.demo.images", fromlist=["demo_image"]).demo_image(4)
     photo.save(path)
     image, info = load_rgb(path)
     assert image.tobytes() == photo.convert("RGB").tobytes()

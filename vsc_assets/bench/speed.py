@@ -18,12 +18,12 @@ from PIL import Image
 
 from vsc_assets.augment.assets_pool import list_assets
 from vsc_assets.augment.generate import SetJob, render_source
+from vsc_assets.build.parallel import default_workers
+from vsc_assets.build.sets import disc21_sources
 from vsc_assets.constants import OUTPUT_SIZE, S3, S27, VARIANTS_PER_SOURCE
-from vsc_assets.demo import make_disc21_demo
-from vsc_assets.demo_video import make_vsc_demo
+from vsc_assets.demo.images import make_disc21_demo
+from vsc_assets.demo.videos import make_vsc_demo
 from vsc_assets.io.images import encode_jpeg, load_rgb
-from vsc_assets.parallel import default_workers
-from vsc_assets.sets import disc21_sources
 from vsc_assets.video.decode import frames_at
 from vsc_assets.video.probe import probe_video
 from vsc_assets.video.timing import one_second_times
@@ -100,16 +100,18 @@ def run_frames_bench(quick: bool, echo=print) -> dict:
 
 def run_scaling(echo=print, sources: int = 40) -> dict:
     """Wall-clock images/s of one s27 partition run with 1 and with 2 worker processes."""
-    from vsc_assets.chunks import range_key
+    from vsc_assets.build.chunks import range_key
+    from vsc_assets.build.sets import build_colour_partition
     from vsc_assets.layout import Layout
-    from vsc_assets.sets import build_colour_partition
+    from vsc_assets.platform.inputs import disc21_inputs
 
     rates = {}
     with tempfile.TemporaryDirectory(prefix="vsc-bench-scaling-") as tmp:
         layout = Layout(Path(tmp))
         make_disc21_demo(layout.disc21_dir, count=sources * 10, workers=default_workers())
         for workers in (1, 2):
-            report = build_colour_partition(layout, S27, range_key(0, sources - 1), 0, workers)
+            key = range_key(0, sources - 1)
+            report = build_colour_partition(layout, S27, key, 0, workers, **disc21_inputs(layout, key))
             rates[workers] = report.files / report.seconds
             echo(f"s27 partition of {sources} sources with {workers} worker(s): {rates[workers]:.1f} images/s")
     return {

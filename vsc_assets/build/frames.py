@@ -10,18 +10,16 @@ from pathlib import Path
 import pyarrow as pa
 from PIL import Image
 
-from vsc_assets.chunks import parse_range_key
+from vsc_assets.build.outputs import CheckOutcome, Progress, names_listed, prune_unlisted, release_staging, staging_for
 from vsc_assets.constants import JPEG_QUALITY
 from vsc_assets.errors import not_materialized
-from vsc_assets.io.atomic import remove_stale_temps, write_bytes_atomic
+from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, jpeg_problems
 from vsc_assets.io.manifest import read_manifest, write_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.parallel import run_tasks
-from vsc_assets.sets import CheckOutcome, Progress
+from vsc_assets.build.parallel import run_tasks
 from vsc_assets.video.decode import frames_at
-from vsc_assets.video.ids import id_number, list_videos
 from vsc_assets.video.probe import BadVideoError, probe_video
 from vsc_assets.video.timing import middle_second, on_screen_index, one_second_times
 
@@ -39,12 +37,6 @@ FRAMES_SCHEMA = pa.schema(
 
 def frame_name(video_id: str, k: int) -> str:
     return f"{video_id}_{k}.jpg"
-
-
-def videos_in_key(layout: Layout, kind: str, key: str) -> dict[str, Path]:
-    first, last = parse_range_key(key)
-    videos, _ = list_videos(layout.videos_dir(kind), kind)
-    return {v: p for v, p in videos.items() if first <= id_number(v, kind) <= last}
 
 
 def adopt_old_frame_folders(layout: Layout) -> list[str]:
@@ -89,6 +81,7 @@ def adopt_old_frame_folders(layout: Layout) -> list[str]:
 @dataclass(frozen=True)
 class FrameJob:
     out_dir: Path
+    temp_dir: Path | None = None
 
 
 def extract_video_frames(job: FrameJob, path: Path) -> list[dict]:
@@ -114,7 +107,7 @@ def extract_video_frames(job: FrameJob, path: Path) -> list[dict]:
         return [{**base, "error": exc.reason}]
     rows = []
     for k in seconds:
-        write_bytes_atomic(job.out_dir / frame_name(video_id, k), encoded[k])
+        write_bytes_atomic(job.out_dir / frame_name(video_id, k), encoded[k], temp_dir=job.temp_dir)
         rows.append({**base, "k": k, "name": frame_name(video_id, k), "frame_time": times[k], "duration": float(info.duration), "error": None})
     return rows
 
@@ -138,14 +131,18 @@ class VideoReport:
 
 
 def check_frame_counts(folder: Path, rows: list[dict]) -> CheckOutcome:
-    """Each readable video has exactly its seconds 0..K-1 on disk, K from its duration."""
+    """Each readable video has exactly its seconds 0..K-1 on disk, K from its duration.
+
+    One stat per expected frame and one for second K: the shared frames folder is never listed.
+    """
     wrong = []
     durations = {r["video_id"]: r["duration"] for r in rows if not r["error"]}
     for video_id, duration in durations.items():
         expected = one_second_times(duration)
-        on_disk = sorted(int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"{video_id}_*.jpg"))
-        if on_disk != expected:
-            wrong.append(f"{video_id}: {len(on_disk)} files, {len(expected)} expected")
+        missing = [k for k in expected if not (folder / frame_name(video_id, k)).is_file()]
+        beyond = (folder / frame_name(video_id, len(expected))).exists()
+        if missing or beyond:
+            wrong.append(f"{video_id}: {len(missing)} of {len(expected)} frames missing" + (f", second {len(expected)} present" if beyond else ""))
     return CheckOutcome(not wrong, "one frame per second k <= duration - 1 for each video", {"wrong": wrong[:20], "wrong_count": len(wrong)})
 
 
@@ -163,21 +160,29 @@ def _save_preview(layout: Layout, asset: str, partition_key: str, folder: Path, 
 
 
 def build_frames_partition(
-    layout: Layout, kind: str, asset: str, partition_key: str, workers: int, progress: Progress | None = None
+    layout: Layout,
+    kind: str,
+    asset: str,
+    partition_key: str,
+    workers: int,
+    videos: dict[str, Path],
+    progress: Progress | None = None,
 ) -> VideoReport:
+    """``videos``: the partition's videos by id, from the platform's input index."""
     started = time.perf_counter()
     notes = adopt_old_frame_folders(layout)
-    videos = videos_in_key(layout, kind, partition_key)
     out_dir = layout.frames_dir(kind)
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out_dir)
+    job = FrameJob(out_dir, staging_for(layout, asset, partition_key, out_dir))
     rows: list[dict] = []
     paths = list(videos.values())
-    for done, video_rows in enumerate(run_tasks(extract_video_frames, FrameJob(out_dir), paths, workers), start=1):
+    for done, video_rows in enumerate(run_tasks(extract_video_frames, job, paths, workers), start=1):
         rows.extend(video_rows)
         if progress:
             progress(done, len(paths))
+    release_staging(job.temp_dir)
     manifest = layout.manifest_path(asset, partition_key)
+    prune_unlisted(out_dir, names_listed(manifest), rows)
     write_manifest(manifest, rows, FRAMES_SCHEMA)
     names = [r["name"] for r in rows if r["name"]]
     preview = _save_preview(layout, asset, partition_key, out_dir, names)
@@ -195,7 +200,6 @@ def build_frames_partition(
     )
 
 
-
 def build_selected_partition(layout: Layout, asset: str, frames_asset: str, partition_key: str) -> VideoReport:
     """Copy the middle second's frame of each reference video to training_images_ref1."""
     started = time.perf_counter()
@@ -206,7 +210,7 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     notes = adopt_old_frame_folders(layout)
     src_dir, out_dir = layout.frames_dir("reference"), layout.selected_frames_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out_dir)
+    temp_dir = staging_for(layout, asset, partition_key, out_dir)
     by_video: dict[str, list[dict]] = {}
     rows = [r for r in frame_rows if r["error"]]
     for r in frame_rows:
@@ -215,13 +219,17 @@ def build_selected_partition(layout: Layout, asset: str, frames_asset: str, part
     for _, video_rows in sorted(by_video.items()):
         k = middle_second(sorted(r["k"] for r in video_rows))
         chosen = next(r for r in video_rows if r["k"] == k)
-        write_bytes_atomic(out_dir / chosen["name"], (src_dir / chosen["name"]).read_bytes())
+        write_bytes_atomic(out_dir / chosen["name"], (src_dir / chosen["name"]).read_bytes(), temp_dir=temp_dir)
         rows.append(chosen)
+    release_staging(temp_dir)
     manifest = layout.manifest_path(asset, partition_key)
+    prune_unlisted(out_dir, names_listed(manifest), rows)
     write_manifest(manifest, rows, FRAMES_SCHEMA)
     names = [r["name"] for r in rows if r["name"]]
     missing = [n for n in names if not (out_dir / n).is_file()]
-    extra = [v for v in by_video if len(list(out_dir.glob(f"{v}_*.jpg"))) != 1]
+    # Any other second of the video in the selected folder: one stat per frame the video has.
+    chosen_names = set(names)
+    extra = sorted({r["video_id"] for r in frame_rows if r["name"] and r["name"] not in chosen_names and (out_dir / r["name"]).exists()})
     preview = _save_preview(layout, asset, partition_key, out_dir, names)
     return VideoReport(
         asset=asset,

@@ -7,42 +7,36 @@ results; the CLI's benchmark and the tests call them directly.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from PIL import Image
 
-from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
+from vsc_assets.augment.assets_pool import AugmentAssets
 from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
-from vsc_assets.chunks import parse_range_key
+from vsc_assets.build.chunks import parse_range_key
+from vsc_assets.build.outputs import CheckOutcome, Progress, made_and_verified, names_listed, prune_unlisted, release_staging, staging_for
+from vsc_assets.build.parallel import run_tasks
 from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
 from vsc_assets.errors import not_materialized
-from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
+from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
-from vsc_assets.io.images import encode_jpeg, jpeg_problems, list_images
+from vsc_assets.io.images import encode_jpeg, jpeg_problem, jpeg_problems, list_images
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA, read_manifest, write_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.parallel import run_tasks
 from vsc_assets.video.ids import id_number
 
 NAME_RE = re.compile(r"^(\d+)_(\d+)\.jpg$")
-Progress = Callable[[int, int], None]
 
 
 def disc21_sources(disc21_dir: Path) -> list[Source]:
-    """Every 10th image of the sorted list; pid = index // 10."""
+    """Every 10th image of the sorted list; pid = index // 10. Lists the folder: for small
+    folders (benchmarks, tests); partition runs take their slice of the input index."""
     images = list_images(disc21_dir)
     return [Source(path, i // SOURCE_STRIDE) for i, path in enumerate(images) if i % SOURCE_STRIDE == 0]
-
-
-def sources_in_key(sources: list[Source], key: str) -> list[Source]:
-    first, last = parse_range_key(key)
-    return [s for s in sources if first <= s.pid <= last]
 
 
 def reference_sources(layout: Layout, selected_asset: str, partition_key: str) -> list[Source]:
@@ -57,15 +51,9 @@ def reference_sources(layout: Layout, selected_asset: str, partition_key: str) -
     ]
 
 
-def disc21_assets(layout: Layout) -> AugmentAssets:
-    return list_assets(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir)
-
-
-@dataclass
-class CheckOutcome:
-    passed: bool
-    description: str
-    details: dict = field(default_factory=dict)
+def reference_pid_range(partition_key: str) -> tuple[int, int]:
+    first, last = parse_range_key(partition_key)
+    return first - REFERENCE_ID_BASE, last - REFERENCE_ID_BASE
 
 
 @dataclass
@@ -82,6 +70,12 @@ class PartitionReport:
     fallback_files: int
     checks: dict[str, CheckOutcome]
     chains: int = 0  # files made by a chain (variant 0, the plain resize, is not one)
+    work_seconds: float = 0.0  # inside the per-source (or per-file) work; the rest is bookkeeping
+    verified: dict[str, int] = field(default_factory=dict)  # files the workers decoded in full, by size
+
+    @property
+    def bookkeeping_seconds(self) -> float:
+        return max(0.0, self.seconds - self.work_seconds)
 
     @property
     def images_per_second(self) -> float:
@@ -105,25 +99,51 @@ def check_files_per_source(folder: Path, pids: list[int], mode: str) -> CheckOut
     )
 
 
-def check_decodable(folder: Path, pids: list[int], mode: str) -> CheckOutcome:
+def check_decodable(folder: Path, pids: list[int], mode: str, verified: dict[str, int] | None = None) -> CheckOutcome:
+    """``verified``: files the workers decoded in full after writing them, by size then."""
     names = [output_name(pid, j) for pid in pids for j in range(VARIANTS_PER_SOURCE)]
-    bad = jpeg_problems(folder, names, (OUTPUT_SIZE, OUTPUT_SIZE), mode)
+    bad = jpeg_problems(folder, names, (OUTPUT_SIZE, OUTPUT_SIZE), mode, verified)
     return CheckOutcome(not bad, f"every file a decodable {OUTPUT_SIZE}x{OUTPUT_SIZE} {mode} JPEG", {"bad": bad[:20], "bad_count": len(bad)})
 
 
-def check_names(folder: Path) -> CheckOutcome:
-    """Training code takes the class from int(name.split('_')[0]): every name must parse."""
-    names = os.listdir(folder) if folder.is_dir() else []
-    # Hidden temp files of writers still at work are not part of the set.
-    bad = [n for n in names if not NAME_RE.match(n) and not n.startswith(TEMP_PREFIX)]
-    return CheckOutcome(not bad, "every file in the set folder is named {pid}_{j}.jpg", {"bad": bad[:20], "bad_count": len(bad)})
+def check_names(folder: Path, rows: list[dict], pid_range: tuple[int, int]) -> CheckOutcome:
+    """Training code takes the class from int(name.split('_')[0]): every name of the partition
+    parses to a pid of its range, and no file of its range is one the manifest does not list.
+
+    Looks only at this partition's names (one stat per unlisted name of its range), never
+    at the folder other partitions share.
+    """
+    first, last = pid_range
+    names = [r["name"] for r in rows if r["name"]]
+    bad = []
+    for name in names:
+        match = NAME_RE.match(name)
+        if not match or not first <= int(match.group(1)) <= last or int(match.group(2)) >= VARIANTS_PER_SOURCE:
+            bad.append(name)
+    bad += sorted(n for n, count in Counter(names).items() if count > 1)
+    listed = {r["pid"] for r in rows if r["name"]}
+    strays = [
+        output_name(pid, j)
+        for pid in range(first, last + 1)
+        if pid not in listed
+        for j in range(VARIANTS_PER_SOURCE)
+        if (folder / output_name(pid, j)).exists()
+    ]
+    return CheckOutcome(
+        not bad and not strays,
+        "every file of the partition is named {pid}_{j}.jpg with a pid of its range, and listed in its manifest",
+        {"bad": bad[:20], "bad_count": len(bad), "unlisted": strays[:20], "unlisted_count": len(strays)},
+    )
 
 
-def run_checks(folder: Path, pids: list[int], mode: str) -> dict[str, CheckOutcome]:
+def run_checks(
+    folder: Path, rows: list[dict], mode: str, pid_range: tuple[int, int], verified: dict[str, int] | None = None
+) -> dict[str, CheckOutcome]:
+    pids = sorted({r["pid"] for r in rows if not r["error"]})
     return {
         "files_per_source": check_files_per_source(folder, pids, mode),
-        "decodable_256": check_decodable(folder, pids, mode),
-        "names_parse": check_names(folder),
+        "decodable_256": check_decodable(folder, pids, mode, verified),
+        "names_parse": check_names(folder, rows, pid_range),
     }
 
 
@@ -136,30 +156,39 @@ def build_colour_partition(
     partition_key: str,
     base_seed: int,
     workers: int,
-    sources: list[Source] | None = None,
-    assets: AugmentAssets | None = None,
+    sources: list[Source],
+    assets: AugmentAssets,
+    pid_range: tuple[int, int] | None = None,
     progress: Progress | None = None,
+    task=augment_source,
 ) -> PartitionReport:
+    """``sources`` and ``assets`` come from the caller (the platform's input index); ``pid_range``
+    defaults to the key's own range. ``task`` is the per-source work: the scale benchmark swaps
+    in a copy of ready files to time everything else."""
     started = time.perf_counter()
-    if sources is None:
-        sources = sources_in_key(disc21_sources(layout.disc21_dir), partition_key)
-    assets = assets or disc21_assets(layout)
     out_dir = layout.set_dir(set_name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out_dir)
-    job = SetJob(set_name, base_seed, assets, out_dir)
+    job = SetJob(set_name, base_seed, assets, out_dir, staging_for(layout, set_name, partition_key, out_dir))
     rows: list[dict] = []
-    for done, source_rows in enumerate(run_tasks(augment_source, job, sources, workers), start=1):
+    verified: dict[str, int] = {}
+    work_started = time.perf_counter()
+    items = [(task, source, (OUTPUT_SIZE, OUTPUT_SIZE), "RGB") for source in sources]
+    for done, (source_rows, source_verified) in enumerate(run_tasks(made_and_verified, job, items, workers), start=1):
         rows.extend(source_rows)
+        verified.update(source_verified)
         if progress:
             progress(done, len(sources))
-    manifest = layout.manifest_path(set_name, partition_key)
-    write_manifest(manifest, rows, AUGMENTED_SCHEMA)
-    return _report(layout, set_name, partition_key, rows, started, "RGB", manifest)
+    work = time.perf_counter() - work_started
+    return _finish(layout, set_name, partition_key, rows, started, "RGB", pid_range, work, verified, job.temp_dir)
 
 
-def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> PartitionReport:
+def _finish(layout, set_name, partition_key, rows, started, mode, pid_range, work, verified, temp_dir) -> PartitionReport:
+    """After the work: the temp folder, leftovers of the last run, the manifest, checks and report."""
+    release_staging(temp_dir)
     out_dir = layout.set_dir(set_name)
+    manifest = layout.manifest_path(set_name, partition_key)
+    prune_unlisted(out_dir, names_listed(manifest), rows)
+    write_manifest(manifest, rows, AUGMENTED_SCHEMA)
     bad = [{"file": r["source_file"], "reason": r["error"]} for r in rows if r["error"]]
     good = [r for r in rows if not r["error"]]
     pids = sorted({r["pid"] for r in good})
@@ -174,25 +203,27 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
         fallback_files += bool(record["fallbacks"])
         if pids and r["pid"] == pids[0]:
             captions[r["name"]] = f"{record['variant']}: {', '.join(record['families']) or 'resize'}"
-    seconds = time.perf_counter() - started
     preview = None
     if pids:
         names = [output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)]
         preview = contact_sheet([out_dir / n for n in names], [captions.get(n, n) for n in names])
         write_bytes_atomic(layout.preview_path(set_name, partition_key), preview, make_parents=True)
+    checks = run_checks(out_dir, rows, mode, pid_range or parse_range_key(partition_key), verified)
     return PartitionReport(
         set_name=set_name,
         partition_key=partition_key,
         sources=len(pids) + len(bad),
         files=len(good),
-        seconds=seconds,
+        seconds=time.perf_counter() - started,
         bad_inputs=bad,
         manifest=manifest,
         preview=preview,
         family_counts=dict(sorted(families.items())),
         fallback_files=fallback_files,
-        checks=run_checks(out_dir, pids, mode),
+        checks=checks,
         chains=chains,
+        work_seconds=work,
+        verified=verified,
     )
 
 
@@ -204,20 +235,24 @@ def _report(layout, set_name, partition_key, rows, started, mode, manifest) -> P
 class GreyJob:
     colour_dir: Path
     out_dir: Path
+    temp_dir: Path | None = None
 
 
-def greyscale_files(job: GreyJob, names: list[str]) -> list[str | None]:
-    """Convert each colour file to single-channel L; returns an error per name (None if fine)."""
-    errors = []
+def greyscale_files(job: GreyJob, names: list[str]) -> list[tuple[str | None, int | None]]:
+    """Convert each colour file to single-channel L, then decode it back from disk in full;
+    returns (error or None, size of the verified file or None) per name."""
+    results = []
     for name in names:
         try:
             with Image.open(job.colour_dir / name) as im:
                 grey = im.convert("L")
-            write_bytes_atomic(job.out_dir / name, encode_jpeg(grey))
-            errors.append(None)
+            write_bytes_atomic(job.out_dir / name, encode_jpeg(grey), temp_dir=job.temp_dir)
         except OSError as exc:
-            errors.append(f"{job.colour_dir / name}: {exc}")
-    return errors
+            results.append((f"{job.colour_dir / name}: {exc}", None))
+            continue
+        path = job.out_dir / name
+        results.append((None, path.stat().st_size if jpeg_problem(path, (OUTPUT_SIZE, OUTPUT_SIZE), "L") is None else None))
+    return results
 
 
 def build_grey_partition(
@@ -226,6 +261,7 @@ def build_grey_partition(
     grey_set: str,
     partition_key: str,
     workers: int,
+    pid_range: tuple[int, int] | None = None,
     progress: Progress | None = None,
 ) -> PartitionReport:
     started = time.perf_counter()
@@ -233,23 +269,26 @@ def build_grey_partition(
     if not colour_manifest.is_file():
         raise not_materialized(colour_manifest, colour_set, partition_key)
     colour_rows = read_manifest(colour_manifest)
-    job = GreyJob(layout.set_dir(colour_set), layout.set_dir(grey_set))
-    job.out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(job.out_dir)
+    out_dir = layout.set_dir(grey_set)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    job = GreyJob(layout.set_dir(colour_set), out_dir, staging_for(layout, grey_set, partition_key, out_dir))
     by_source: dict[int, list[dict]] = {}
     for row in colour_rows:
         if not row["error"]:
             by_source.setdefault(row["pid"], []).append(row)
     batches = list(by_source.values())
     rows = [r for r in colour_rows if r["error"]]
-    for done, (batch, errors) in enumerate(
+    verified: dict[str, int] = {}
+    work_started = time.perf_counter()
+    for done, (batch, results) in enumerate(
         zip(batches, run_tasks(greyscale_files, job, [[r["name"] for r in b] for b in batches], workers)),
         start=1,
     ):
-        for row, error in zip(batch, errors):
+        for row, (error, size) in zip(batch, results):
             rows.append({**row, "error": error} if error else row)
+            if size is not None:
+                verified[row["name"]] = size
         if progress:
             progress(done, len(batches))
-    manifest = layout.manifest_path(grey_set, partition_key)
-    write_manifest(manifest, rows, AUGMENTED_SCHEMA)
-    return _report(layout, grey_set, partition_key, rows, started, "L", manifest)
+    work = time.perf_counter() - work_started
+    return _finish(layout, grey_set, partition_key, rows, started, "L", pid_range, work, verified, job.temp_dir)

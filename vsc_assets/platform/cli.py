@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from vsc_assets import progress
 from vsc_assets.constants import ARTIFACTS, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.errors import InputError
 from vsc_assets.layout import Layout, resolve_root
+from vsc_assets.platform import progress
 
 DEMO_SOURCES_PER_PARTITION = 50
 DEMO_VIDEOS_PER_PARTITION = 5
@@ -30,7 +30,7 @@ def _error(message: str, hint: str = "") -> None:
 
 
 def _selection(text: str | None, layout: Layout) -> list[str]:
-    from vsc_assets.runner import available_artifacts
+    from vsc_assets.platform.runner import available_artifacts
 
     if not text:
         selection = available_artifacts(layout)
@@ -48,8 +48,8 @@ def _selection(text: str | None, layout: Layout) -> list[str]:
 
 
 def cmd_materialize(args) -> int:
-    from vsc_assets.preflight import root_problems
-    from vsc_assets.runner import file_counts, materialize_missing
+    from vsc_assets.platform.preflight import root_problems
+    from vsc_assets.platform.runner import file_counts, materialize_missing
 
     layout = Layout(resolve_root(args.root))
     selection = _selection(args.select, layout)
@@ -85,9 +85,9 @@ def cmd_materialize(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from vsc_assets.demo import make_disc21_demo
-    from vsc_assets.demo_video import make_vsc_demo
-    from vsc_assets.parallel import default_workers
+    from vsc_assets.build.parallel import default_workers
+    from vsc_assets.demo.images import make_disc21_demo
+    from vsc_assets.demo.videos import make_vsc_demo
 
     layout = Layout(resolve_root(args.root))
     workers = args.workers or default_workers()
@@ -104,7 +104,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_register(args) -> int:
-    from vsc_assets.runner import open_instance, register_partitions
+    from vsc_assets.platform.runner import open_instance, register_partitions
 
     layout = Layout(resolve_root(args.root))
     added = register_partitions(open_instance(layout), layout, args.sources_per_partition, args.videos_per_partition)
@@ -113,11 +113,16 @@ def cmd_register(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from vsc_assets.bench import run_bench
+    from vsc_assets.bench.speed import run_bench
 
+    if args.scale:
+        from vsc_assets.bench.scale import run_scale
+
+        print(json.dumps(run_scale(args.scale, outputs=args.scale_outputs, scale_dir=args.scale_dir, echo=lambda line: print(line, file=sys.stderr))))
+        return 0
     result = {} if args.fidelity_only else run_bench(quick=args.quick, scaling=args.scaling)
     if args.fidelity or args.fidelity_only:
-        from vsc_assets.bench_fidelity import run_fidelity
+        from vsc_assets.bench.fidelity import run_fidelity
 
         result.update(run_fidelity(sources=args.fidelity_sources))
     print(json.dumps(result))
@@ -187,6 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--fidelity", action="store_true", help="also compare the production path with the recipe as written (KS per statistic)"
     )
     bench.add_argument("--fidelity-only", action="store_true", help="only the fidelity comparison")
+    bench.add_argument(
+        "--scale",
+        type=int,
+        nargs="?",
+        const=1_000_000,
+        metavar="N",
+        help="instead: the bookkeeping at real size, on a hard-link root of N DISC21 names (default 1,000,000) and the VSC video names",
+    )
+    bench.add_argument("--scale-outputs", type=int, default=2_000_000, metavar="M", help="files in the shared output folder for --scale's second check (default 2,000,000)")
+    bench.add_argument("--scale-dir", help="where --scale builds its root (default: the temp folder)")
     bench.add_argument("--fidelity-sources", type=int, default=110, help="demo sources for the fidelity comparison (default 110)")
     return parser
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from vsc_assets.chunks import keys_to_add, parse_range_key
+from vsc_assets.build.chunks import keys_to_add, parse_range_key
 from vsc_assets.constants import DISC21_SETS, REFERENCE_SET, SOURCE_STRIDE
-from vsc_assets.io.images import list_images
 from vsc_assets.layout import Layout
 from vsc_assets.pairs.ground_truth import GtRow, parse_ground_truth
-from vsc_assets.video.ids import id_number, list_videos
+from vsc_assets.platform.inputs import disc21_listing, source_count, videos
+from vsc_assets.video.ids import id_number
 
 # The assets each partitions definition refreshes, and the fingerprint each depends on.
 GROUPS = {
@@ -27,21 +26,22 @@ GROUPS = {
 }
 
 
-def _stat_digest(paths: list[Path], extra: str = "") -> str:
+def _stat_digest(paths, extra: str = "") -> str:
+    """Name, size and mtime of each file (one stat each): what changes when a file is replaced."""
     h = hashlib.blake2b(digest_size=16)
-    for path in sorted(paths):
+    for name, path in sorted((os.path.basename(p), p) for p in map(os.fspath, paths)):
         try:
             st = os.stat(path)
-            h.update(f"{path.name}\x1f{st.st_size}\x1f{st.st_mtime_ns}\n".encode())
+            h.update(f"{name}\x1f{st.st_size}\x1f{st.st_mtime_ns}\n".encode())
         except FileNotFoundError:
-            h.update(f"{path.name}\x1fmissing\n".encode())
+            h.update(f"{name}\x1fmissing\n".encode())
     h.update(extra.encode())
     return h.hexdigest()
 
 
 @dataclass
 class Snapshot:
-    ids: dict[str, list[int]]  # partitions definition -> ids present
+    ids: dict[str, range | list[int]]  # partitions definition -> ids present
     fingerprints: dict[str, dict[str, str]]  # "<pdef>/<group>" -> key -> digest
     ground_truth: str
 
@@ -58,35 +58,36 @@ def take_snapshot(
 ) -> tuple[Snapshot, dict[str, list[str]]]:
     """Fingerprints of every key, registered or needed for new ids; and the new keys.
 
-    ``registered`` and ``per_partition`` are keyed by partitions definition name.
+    ``registered`` and ``per_partition`` are keyed by partitions definition name. The
+    names come from the input index; only each partition's own sources are stat'ed.
     """
-    images = list_images(layout.disc21_dir)
-    videos = {kind: list_videos(layout.videos_dir(kind), kind)[0] for kind in ("query", "reference")}
+    images = disc21_listing(layout)
+    found = {kind: videos(layout, kind) for kind in ("query", "reference")}
     ids = {
-        "disc21_sources": list(range(len(images[::SOURCE_STRIDE]))),
-        "query_videos": [id_number(v, "query") for v in videos["query"]],
-        "reference_videos": [id_number(v, "reference") for v in videos["reference"]],
+        "disc21_sources": range(source_count(images)),
+        "query_videos": found["query"].numbers,
+        "reference_videos": found["reference"].numbers,
     }
     added = {pdef: keys_to_add(ids[pdef], registered.get(pdef, []), per_partition[pdef]) for pdef in ids}
     keys = {pdef: registered.get(pdef, []) + added[pdef] for pdef in ids}
-    rows = _gt_rows(layout)
-    fps: dict[str, dict[str, str]] = {}
-    for key in keys.get("disc21_sources", []):
+    fps: dict[str, dict[str, str]] = {"disc21_sources/disc21": {}, "reference_videos/reference": {}, "query_videos/query": {}, "query_videos/pairs": {}}
+    folder = os.fspath(images.folder)
+    for key in keys["disc21_sources"]:
         first, last = parse_range_key(key)
-        fps.setdefault("disc21_sources/disc21", {})[key] = _stat_digest(
-            images[first * SOURCE_STRIDE : (last + 1) * SOURCE_STRIDE : SOURCE_STRIDE]
-        )
-    for key in keys.get("reference_videos", []):
+        names = images.names(first * SOURCE_STRIDE, (last + 1) * SOURCE_STRIDE, SOURCE_STRIDE)
+        fps["disc21_sources/disc21"][key] = _stat_digest(os.path.join(folder, n) for n in names)
+    for key in keys["reference_videos"]:
+        fps["reference_videos/reference"][key] = _stat_digest(list(found["reference"].in_key(key).values()))
+    references = found["reference"].paths()
+    rows = [(id_number(r.query_id, "query"), r) for r in _gt_rows(layout)]
+    for key in keys["query_videos"]:
         first, last = parse_range_key(key)
-        mine = [p for v, p in videos["reference"].items() if first <= id_number(v, "reference") <= last]
-        fps.setdefault("reference_videos/reference", {})[key] = _stat_digest(mine)
-    for key in keys.get("query_videos", []):
-        first, last = parse_range_key(key)
-        mine = {v: p for v, p in videos["query"].items() if first <= id_number(v, "query") <= last}
-        fps.setdefault("query_videos/query", {})[key] = _stat_digest(list(mine.values()))
-        my_rows = [r for r in rows if first <= id_number(r.query_id, "query") <= last]
-        refs = [videos["reference"].get(r.ref_id, layout.videos_dir("reference") / f"{r.ref_id}.mp4") for r in my_rows]
-        fps.setdefault("query_videos/pairs", {})[key] = _stat_digest(list(mine.values()) + refs, repr(my_rows))
+        mine = list(found["query"].in_range(first, last).values())
+        fps["query_videos/query"][key] = _stat_digest(mine)
+        my_rows = [r for n, r in rows if first <= n <= last]
+        refs = [references.get(r.ref_id, layout.videos_dir("reference") / f"{r.ref_id}.mp4") for r in my_rows]
+        fps["query_videos/pairs"][key] = _stat_digest(mine + refs, repr(my_rows))
+    fps = {name: digests for name, digests in fps.items() if digests}
     gt = hashlib.blake2b(layout.ground_truth.read_bytes(), digest_size=16).hexdigest() if layout.ground_truth.is_file() else ""
     return Snapshot(ids=ids, fingerprints=fps, ground_truth=gt), added
 

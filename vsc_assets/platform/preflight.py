@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import tempfile
 
-from vsc_assets.augment.assets_pool import list_assets
 from vsc_assets.constants import DISC21_SETS, REFERENCE_SET
 from vsc_assets.errors import InputError
-from vsc_assets.io.images import list_images
 from vsc_assets.layout import Layout
 from vsc_assets.pairs.ground_truth import parse_ground_truth
-from vsc_assets.video.ids import list_videos
+from vsc_assets.platform.inputs import disc21_assets, disc21_listing, videos
 
 
 def _writable(layout: Layout) -> InputError | None:
@@ -40,15 +38,16 @@ def root_problems(layout: Layout, selection: list[str]) -> list[InputError]:
         problems.append(problem)
     wanted = set(selection)
     if wanted & {*DISC21_SETS, REFERENCE_SET}:
-        if wanted & set(DISC21_SETS) and not list_images(layout.disc21_dir):
+        listing = disc21_listing(layout)
+        if wanted & set(DISC21_SETS) and not len(listing):
             problems.append(InputError(f"{layout.disc21_dir}: no DISC21 image", "put T000000.jpg ... there, or run `vsc-assets demo`"))
         try:
-            list_assets(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir)
+            disc21_assets(layout, listing)
         except InputError as exc:
             problems.append(exc)
     for kind, assets in (("reference", {"reference_frames", "training_images_ref1", REFERENCE_SET}), ("query", {"query_frames"})):
         folder = layout.videos_dir(kind)
-        if wanted & assets and not list_videos(folder, kind)[0]:
+        if wanted & assets and not videos(layout, kind).ids:
             problems.append(InputError(f"{folder}: no {kind} video", f"put the VSC {kind} videos ({kind[0].upper()}*.mp4) there"))
     if wanted & {"pair_frames", "positive_pairs"} and (problem := _ground_truth(layout)) is not None:
         problems.append(problem)

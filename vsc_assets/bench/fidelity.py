@@ -21,11 +21,11 @@ from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
 from vsc_assets.augment.families import FAMILY_NAMES
 from vsc_assets.augment.fidelity import STATISTICS, compare, image_statistics
 from vsc_assets.augment.generate import SetJob, Source, render_source
+from vsc_assets.build.parallel import default_workers, run_tasks
+from vsc_assets.build.sets import disc21_sources
 from vsc_assets.constants import S3, S27
-from vsc_assets.demo import make_disc21_demo
+from vsc_assets.demo.images import make_disc21_demo
 from vsc_assets.io.images import BadImageError, load_rgb
-from vsc_assets.parallel import default_workers, run_tasks
-from vsc_assets.sets import disc21_sources
 
 SEED_A, SEED_B = 1, 2
 ALPHA = 0.01

@@ -15,8 +15,13 @@ from pathlib import Path
 from typing import Callable
 
 import dagster as dg
+import pyarrow.parquet as pq
 
-from vsc_assets.chunks import keys_to_add
+from vsc_assets.build.chunks import keys_to_add
+from vsc_assets.build.frames import adopt_old_frame_folders
+from vsc_assets.build.pair_table import PAIR_TABLE, check_pair_layout
+from vsc_assets.build.parallel import default_workers
+from vsc_assets.build.sets import NAME_RE
 from vsc_assets.constants import (
     ARTIFACTS,
     DEFAULT_SOURCES_PER_PARTITION,
@@ -30,25 +35,19 @@ from vsc_assets.defs.partitions import (
     reference_videos_partitions_def,
 )
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.frames import adopt_old_frame_folders
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.pair_table import PAIR_TABLE, check_pair_layout
-from vsc_assets.parallel import default_workers
-from vsc_assets.sets import NAME_RE, disc21_sources
-from vsc_assets.video.ids import id_number, list_videos
+from vsc_assets.platform.inputs import disc21_listing, source_count, videos
 
 Echo = Callable[[str], None]
-SHIPPED_INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
+SHIPPED_INSTANCE_CONFIG = Path(__file__).parent.parent / "dagster.yaml"
 
 
 def available_artifacts(layout: Layout) -> list[str]:
     """The artifacts whose inputs are under the root: the default selection."""
-    from vsc_assets.io.images import list_images
-
-    has_disc21 = bool(list_images(layout.disc21_dir))
-    has_refs = bool(list_videos(layout.videos_dir("reference"), "reference")[0])
-    has_queries = bool(list_videos(layout.videos_dir("query"), "query")[0])
+    has_disc21 = len(disc21_listing(layout)) > 0
+    has_refs = bool(videos(layout, "reference").ids)
+    has_queries = bool(videos(layout, "query").ids)
     wanted = set()
     if has_disc21:
         wanted.update(DISC21_SETS)
@@ -71,17 +70,12 @@ def open_instance(layout: Layout) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
-def _video_numbers(layout: Layout, kind: str) -> list[int]:
-    videos, _ = list_videos(layout.videos_dir(kind), kind)
-    return [id_number(v, kind) for v in videos]
-
-
-def partition_ids(layout: Layout) -> dict[str, list[int]]:
-    """The ids each dynamic partitions definition must cover, from the data under the root."""
+def partition_ids(layout: Layout) -> dict[str, range | list[int]]:
+    """The ids each dynamic partitions definition must cover, from the input index."""
     return {
-        disc21_partitions_def.name: list(range(len(disc21_sources(layout.disc21_dir)))),
-        query_videos_partitions_def.name: _video_numbers(layout, "query"),
-        reference_videos_partitions_def.name: _video_numbers(layout, "reference"),
+        disc21_partitions_def.name: range(source_count(disc21_listing(layout))),
+        query_videos_partitions_def.name: videos(layout, "query").numbers,
+        reference_videos_partitions_def.name: videos(layout, "reference").numbers,
     }
 
 
@@ -107,16 +101,16 @@ def _files_listed(layout: Layout, asset: str, key: str) -> list[Path] | None:
     manifest = layout.manifest_path(asset, key)
     if not manifest.is_file():
         return None
-    rows = read_manifest(manifest)
     if asset == "pair_frames":
         folder = layout.pair_frames_dir(key)
+        rows = pq.read_table(manifest, columns=["query_file", "ref_file", "error"]).to_pylist()
         return [folder / r[c] for r in rows if not r["error"] for c in ("query_file", "ref_file")]
     folder = {
         "query_frames": layout.frames_dir("query"),
         "reference_frames": layout.frames_dir("reference"),
         "training_images_ref1": layout.selected_frames_dir,
     }.get(asset) or layout.set_dir(asset)
-    return [folder / r["name"] for r in rows if r["name"]]
+    return [folder / n for n in pq.read_table(manifest, columns=["name"]).column("name").to_pylist() if n]
 
 
 def outputs_present(layout: Layout, asset: str, key: str | None) -> bool:
@@ -246,6 +240,24 @@ def plan_runs(instance: dg.DagsterInstance, layout: Layout, selection: list[str]
     return plan, complete
 
 
+def prepare_runs(
+    layout: Layout,
+    selection: list[str],
+    sources_per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
+    videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
+    echo: Echo = print,
+) -> tuple[dg.DagsterInstance, dict, int]:
+    """Everything before the first run: the instance, new partition keys, and the plan."""
+    instance = open_instance(layout)
+    for note in adopt_old_frame_folders(layout):  # before planning: the checks look in the new folders
+        echo(note)
+    for name, keys in register_partitions(instance, layout, sources_per_partition, videos_per_partition).items():
+        if keys:
+            echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
+    plan, complete = plan_runs(instance, layout, selection)
+    return instance, plan, complete
+
+
 def materialize_missing(
     layout: Layout,
     selection: list[str],
@@ -256,13 +268,7 @@ def materialize_missing(
 ) -> RunSummary:
     from vsc_assets.definitions import defs
 
-    instance = open_instance(layout)
-    for note in adopt_old_frame_folders(layout):  # before planning: the checks look in the new folders
-        echo(note)
-    for name, keys in register_partitions(instance, layout, sources_per_partition, videos_per_partition).items():
-        if keys:
-            echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
-    plan, complete = plan_runs(instance, layout, selection)
+    instance, plan, complete = prepare_runs(layout, selection, sources_per_partition, videos_per_partition, echo)
     summary = RunSummary(complete=complete)
     # Runs go one after another here, so each uses every core unless told otherwise.
     resource = VscRoot(root=str(layout.root), workers=workers or default_workers())
