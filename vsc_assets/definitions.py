@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from vsc_assets.defs.cluster import cluster_jobs
 from vsc_assets.defs.disc21 import disc21_set_assets, disc21_training_images
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.defs.sensors import data_change_sensor
@@ -22,7 +23,7 @@ query_job = dg.define_asset_job("query_videos_job", selection=dg.AssetSelection.
 
 defs = dg.Definitions(
     assets=[disc21_training_images, *disc21_set_assets, *vsc_source_specs, *vsc_assets_defs],
-    jobs=[disc21_job, reference_job, query_job],
+    jobs=[disc21_job, reference_job, query_job, *cluster_jobs([disc21_job, reference_job, query_job])],
     sensors=[data_change_sensor, automation_sensor],
     resources={"vsc_root": VscRoot()},
     # Steps of a run go one after another; the parallelism is the worker processes

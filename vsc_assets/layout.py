@@ -18,6 +18,7 @@ def resolve_root(explicit: str | os.PathLike | None = None) -> Path:
 @dataclass(frozen=True)
 class Layout:
     root: Path
+    cluster: bool = False  # the instance is the shared Postgres one (vsc_assets/cluster/dagster.yaml)
 
     # inputs
     @property
@@ -102,4 +103,4 @@ class Layout:
     @property
     def dagster_home(self) -> Path:
         env = os.environ.get("DAGSTER_HOME")
-        return Path(env) if env else self.root / ".dagster"
+        return Path(env) if env else self.root / (".dagster-cluster" if self.cluster else ".dagster")

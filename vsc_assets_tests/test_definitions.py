@@ -91,3 +91,25 @@ def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
     assert (tmp_path / ".dagster" / "dagster.yaml").is_file()
     assert instance.nux_enabled is False  # no newsletter / onboarding prompt in the UI
     assert instance.get_settings("telemetry") == {"enabled": False}
+
+
+def test_each_job_has_a_celery_twin_and_keeps_the_in_process_executor():
+    """The cluster extra is installed in CI: the `_cluster` jobs exist, and only they use Celery."""
+    plain = {"disc21_sets", "reference_videos_job", "query_videos_job"}
+    for name in plain:
+        job = defs.resolve_job_def(name)
+        twin = defs.resolve_job_def(name + "_cluster")
+        assert job.executor_def.name == "in_process" and twin.executor_def.name == "celery"
+        assert set(job.asset_layer.executable_asset_keys) == set(twin.asset_layer.executable_asset_keys)
+
+
+def test_postgres_instance_config_takes_its_connection_from_the_environment():
+    import yaml
+
+    from vsc_assets.platform.runner import CLUSTER_INSTANCE_CONFIG
+
+    db = yaml.safe_load(CLUSTER_INSTANCE_CONFIG.read_text())["storage"]["postgres"]["postgres_db"]
+    assert {k: v for k, v in db.items() if k != "scheme"} == {
+        "hostname": {"env": "VSC_PG_HOST"}, "port": {"env": "VSC_PG_PORT"}, "username": {"env": "VSC_PG_USER"},
+        "password": {"env": "VSC_PG_PASSWORD"}, "db_name": {"env": "VSC_PG_DB"},
+    }  # fmt: skip

@@ -20,20 +20,12 @@ from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.platform.cli import main
 from vsc_assets_tests.conftest import make_root
+from vsc_assets_tests.servers import cmdline, descendants
 
 
 def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and "spawn_main" in cmdline:
-                out.append(int(entry.name))
-    return out
+    """The spawned pool workers under ``pid``."""
+    return [p for p in descendants(pid) if "spawn_main" in cmdline(p)]
 
 
 def _assert_set_is_whole(layout: Layout, set_name: str, sources: int) -> None:

@@ -1,11 +1,14 @@
 """Turning reports of the pure builders into what the Dagster UI shows."""
 
+import os
+import socket
 from contextlib import contextmanager
 
 import dagster as dg
 
 from vsc_assets.build.outputs import CheckOutcome
 from vsc_assets.build.sets import PartitionReport
+from vsc_assets.defs.resources import celery_worker_name
 from vsc_assets.errors import InputError
 from vsc_assets.io.contact_sheet import markdown_image
 from vsc_assets.platform import progress
@@ -76,9 +79,17 @@ def check_results(checks: dict[str, CheckOutcome]) -> list[dg.AssetCheckResult]:
     ]
 
 
+def built_by() -> dict:
+    """Which machine and which worker built a materialization: a Celery worker's name
+    (name@host) when a step runs on one, else the run's own process."""
+    worker = celery_worker_name() or f"run process {os.getpid()}"
+    return {"host": dg.MetadataValue.text(socket.gethostname()), "worker": dg.MetadataValue.text(worker)}
+
+
 def materialize_result(
     metadata: dict, checks: dict[str, CheckOutcome], preview: bytes | None, preview_alt: str
 ) -> dg.MaterializeResult:
+    metadata.update(built_by())
     if preview:
         metadata["preview"] = dg.MetadataValue.md(markdown_image(preview, preview_alt))
     return dg.MaterializeResult(metadata=metadata, check_results=check_results(checks))

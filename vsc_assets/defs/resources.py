@@ -1,5 +1,7 @@
 """The one resource every asset takes: where the data lives and how to run."""
 
+import os
+import sys
 
 import dagster as dg
 from pydantic import Field
@@ -7,6 +9,15 @@ from pydantic import Field
 from vsc_assets.build.parallel import default_workers
 from vsc_assets.constants import DEFAULT_BASE_SEED, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout, resolve_root
+
+STEP_WORKERS_ENV = "VSC_STEP_WORKERS"  # worker processes per step on this machine or pod; read when a step runs
+
+
+def celery_worker_name() -> str | None:
+    """name@host of the Celery worker running this step; None outside one."""
+    celery = sys.modules.get("celery")  # loaded only inside a Celery worker
+    task = getattr(celery, "current_task", None)
+    return task.request.hostname if task and task.request.hostname else None
 
 
 class VscRoot(dg.ConfigurableResource):
@@ -25,9 +36,15 @@ class VscRoot(dg.ConfigurableResource):
         return Layout(resolve_root(self.root or None))
 
     def worker_count(self, instance: dg.DagsterInstance | None = None) -> int:
-        """Concurrent runs times workers per run stays at the core count."""
+        """Concurrent runs times workers per run stays at the core count. $VSC_STEP_WORKERS,
+        read when the step runs, sets it per machine or pod (`vsc-assets worker --step-workers`
+        sets it); a Celery worker, which takes one step at a time, otherwise uses its machine's cores."""
         if self.workers > 0:
             return self.workers
+        if int(os.environ.get(STEP_WORKERS_ENV) or 0) > 0:
+            return int(os.environ[STEP_WORKERS_ENV])
+        if celery_worker_name() is not None:
+            return default_workers()
         queue = instance.get_concurrency_config().run_queue_config if instance is not None else None
         runs = queue.max_concurrent_runs if queue and queue.max_concurrent_runs and queue.max_concurrent_runs > 0 else 1
         return max(1, default_workers() // runs)

@@ -9,6 +9,7 @@ from vsc_assets.constants import GROUP_VSC, REFERENCE_SET
 from vsc_assets.defs.disc21 import RETRY, check_specs
 from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
 from vsc_assets.defs.reporting import (
+    built_by,
     input_errors_fail_fast,
     materialize_result,
     partition_result,
@@ -150,6 +151,7 @@ def pair_frames(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.Mate
             "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
             "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
             "manifest": dg.MetadataValue.path(str(report.manifest)),
+            **built_by(),
         }
     )
 

@@ -29,6 +29,10 @@ def _error(message: str, hint: str = "") -> None:
         print(f"hint: {hint}", file=sys.stderr)
 
 
+def _layout(args) -> Layout:
+    return Layout(resolve_root(args.root), cluster=getattr(args, "instance", "local") == "postgres")
+
+
 def _selection(text: str | None, layout: Layout) -> list[str]:
     from vsc_assets.platform.runner import available_artifacts
 
@@ -51,7 +55,7 @@ def cmd_materialize(args) -> int:
     from vsc_assets.platform.preflight import root_problems
     from vsc_assets.platform.runner import file_counts, materialize_missing
 
-    layout = Layout(resolve_root(args.root))
+    layout = _layout(args)
     selection = _selection(args.select, layout)
     problems = root_problems(layout, selection)
     if problems:  # before any run: a wrong root fails at once, not after retries
@@ -89,7 +93,7 @@ def cmd_demo(args) -> int:
     from vsc_assets.demo.images import make_disc21_demo
     from vsc_assets.demo.videos import make_vsc_demo
 
-    layout = Layout(resolve_root(args.root))
+    layout = _layout(args)
     workers = args.workers or default_workers()
     line = progress.TerminalLine()
     written = make_disc21_demo(layout.disc21_dir, workers=workers, progress=lambda d, t: line("demo DISC21 images", d, t))
@@ -106,7 +110,7 @@ def cmd_demo(args) -> int:
 def cmd_register(args) -> int:
     from vsc_assets.platform.runner import open_instance, register_partitions
 
-    layout = Layout(resolve_root(args.root))
+    layout = _layout(args)
     added = register_partitions(open_instance(layout), layout, args.sources_per_partition, args.videos_per_partition)
     print(json.dumps({"added": added}))
     return 0
@@ -129,12 +133,48 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_worker(args) -> int:
+    """A Celery worker for the `*_cluster` jobs: one step at a time, its cores through the step's own pool."""
+    import os
+    import shutil
+    import subprocess
+    from importlib.resources import files
+    from pathlib import Path
+
+    from vsc_assets.defs.resources import STEP_WORKERS_ENV
+    from vsc_assets.platform.runner import open_instance
+
+    # dagster-celery starts `celery` by name: both from this environment first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    if shutil.which("dagster-celery", path=path) is None:
+        raise UsageError("dagster-celery is not installed", "pip install -e '.[cluster]'")
+    layout = Layout(resolve_root(args.root), cluster=True)
+    open_instance(layout)  # creates <root>/.dagster-cluster from the shipped Postgres config unless DAGSTER_HOME is set
+    env = {**os.environ, "PATH": path, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(layout.root)}
+    if args.step_workers:
+        env[STEP_WORKERS_ENV] = str(args.step_workers)
+    config = files("vsc_assets.cluster").joinpath("celery.yaml")
+    command = [shutil.which("dagster-celery", path=path), "worker", "start", "-A", "dagster_celery.app", "-y", args.config or str(config)]
+    command += ["--name", args.name] if args.name else []
+    # solo: the worker runs one step at a time in its own process, which may start the step's worker pool.
+    command += ["--", "--pool=solo", "--concurrency=1"]
+    print(f"worker for root {layout.root}; Dagster instance {layout.dagster_home}", file=sys.stderr, flush=True)
+    return subprocess.call(command, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vsc-assets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_root(p):
         p.add_argument("--root", help="data root (default: $VSC_ROOT or ./vsc-data)")
+        p.add_argument(
+            "--instance",
+            choices=("local", "postgres"),
+            default="local",
+            help="local: SQLite in <root>/.dagster; postgres: the shared instance in <root>/.dagster-cluster "
+            "(connection from VSC_PG_*). $DAGSTER_HOME overrides both",
+        )
         return p
 
     def with_run_options(p):
@@ -185,6 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     with_chunks(with_root(sub.add_parser("register", help="register partitions for the data under the root")))
+    worker = sub.add_parser(
+        "worker",
+        help="start a Celery worker for the *_cluster jobs (pip install -e '.[cluster]')",
+        description="Start a Celery worker that takes one step of a *_cluster job at a time. Run it on every "
+        "machine that mounts the data root at the same path, with VSC_CELERY_BROKER, VSC_CELERY_BACKEND and "
+        "VSC_PG_* set. The instance is $DAGSTER_HOME, else <root>/.dagster-cluster.",
+    )
+    worker.add_argument("--root", help="data root (default: $VSC_ROOT or ./vsc-data)")
+    worker.add_argument("--name", help="worker name (default: dagster-<random>); shown as name@host on every materialization")
+    worker.add_argument("--config", help="Celery settings (default: vsc_assets/cluster/celery.yaml)")
+    worker.add_argument(
+        "--step-workers", type=int, default=0, help="worker processes inside each step (default: this machine's cores)"
+    )
     bench = sub.add_parser("bench", help="images/s per core against the floor")
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
     bench.add_argument("--scaling", action="store_true", help="also time one partition run with 1 and with 2 workers")
@@ -208,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # argparse: "error: ..." and exit 2 on a wrong command line
-    handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "bench": cmd_bench}
+    handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "bench": cmd_bench, "worker": cmd_worker}
     try:
         return handler[args.command](args)
     except (UsageError, InputError) as exc:

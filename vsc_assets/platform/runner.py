@@ -41,6 +41,7 @@ from vsc_assets.platform.inputs import disc21_listing, source_count, videos
 
 Echo = Callable[[str], None]
 SHIPPED_INSTANCE_CONFIG = Path(__file__).parent.parent / "dagster.yaml"
+CLUSTER_INSTANCE_CONFIG = Path(__file__).parent.parent / "cluster" / "dagster.yaml"
 
 
 def available_artifacts(layout: Layout) -> list[str]:
@@ -61,12 +62,13 @@ def available_artifacts(layout: Layout) -> list[str]:
 
 
 def open_instance(layout: Layout) -> dg.DagsterInstance:
-    """The instance at $DAGSTER_HOME, else <root>/.dagster (created on first use)."""
+    """The instance at $DAGSTER_HOME, else <root>/.dagster (SQLite) or, for a cluster,
+    <root>/.dagster-cluster (Postgres); created on first use from the shipped config."""
     home = layout.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_bytes(SHIPPED_INSTANCE_CONFIG.read_bytes())
+        config.write_bytes((CLUSTER_INSTANCE_CONFIG if layout.cluster else SHIPPED_INSTANCE_CONFIG).read_bytes())
     return dg.DagsterInstance.from_config(str(home))
 
 

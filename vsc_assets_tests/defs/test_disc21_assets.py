@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import socket
 
 import dagster as dg
 import pytest
@@ -60,6 +61,8 @@ def test_partition_of_all_four_sets(tmp_path):
         meta = metadata_of(result, name)
         assert meta["files"].value == 120 and meta["bad_inputs"].value == 0
         assert meta["images_per_second"].value > 0
+        # Who built it: outside a Celery worker, the run's own process on this host.
+        assert meta["host"].value == socket.gethostname() and meta["worker"].value.startswith("run process ")
         assert meta["preview"].value.startswith("![20 variants of one source](data:image/jpeg;base64,")
         table = meta["family_counts"].value  # a table the UI can sort, not raw JSON
         assert [c.name for c in table.schema.columns] == ["family", "files", "share"]
