@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -80,9 +79,7 @@ def run_cluster_backfill(base: Path, workers: int, kill_one: bool, setenv) -> tu
     """Backfill the four partitions of `disc21_sets_cluster` on ``workers`` Celery workers; the figures."""
     figures: dict = {"workers": workers}
     root = make_root(base, count=SOURCES * 10)
-    home = base / "dagster-home"
-    home.mkdir()
-    shutil.copy(REPO / "vsc_assets" / "cluster" / "dagster.yaml", home / "dagster.yaml")
+    home = root / ".dagster-cluster"  # what `--instance postgres` makes from vsc_assets/cluster/dagster.yaml
     celery_config = base / "celery.yaml"
     shipped = (REPO / "vsc_assets" / "cluster" / "celery.yaml").read_text()
     celery_config.write_text(shipped.replace("visibility_timeout: 3600", f"visibility_timeout: {TEST_VISIBILITY_TIMEOUT}"))
@@ -90,9 +87,11 @@ def run_cluster_backfill(base: Path, workers: int, kill_one: bool, setenv) -> tu
     with ExitStack() as stack:
         pg = stack.enter_context(postgres_server())
         broker = stack.enter_context(redis_server())
+        ambient = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
+        subprocess.run([str(BIN / "vsc-assets"), "register", "--root", str(root), "--instance", "postgres",
+                        "--sources-per-partition", str(PER_PARTITION)], env={**ambient, **pg.env()}, check=True, capture_output=True, timeout=300)  # fmt: skip
+        assert (home / "dagster.yaml").read_text() == (REPO / "vsc_assets" / "cluster" / "dagster.yaml").read_text()
         env = {**pg.env(), "DAGSTER_HOME": str(home), "VSC_ROOT": str(root), "VSC_CELERY_BROKER": broker, "VSC_CELERY_BACKEND": broker}
-        subprocess.run([str(BIN / "vsc-assets"), "register", "--root", str(root), "--sources-per-partition", str(PER_PARTITION)],
-                       env={**os.environ, **env}, check=True, capture_output=True, timeout=300)  # fmt: skip
         names = [f"w{i + 1}" for i in range(workers)]
         procs = {
             name: stack.enter_context(started(
