@@ -14,7 +14,7 @@ from typing import Callable
 import pyarrow.parquet as pq
 
 from vsc_assets.io.atomic import remove_stale_temps, temp_dir_for
-from vsc_assets.io.images import jpeg_problem
+from vsc_assets.io.images import verified_size
 from vsc_assets.layout import Layout
 
 Progress = Callable[[int, int], None]
@@ -58,13 +58,8 @@ def made_and_verified(job, item: tuple) -> tuple[list[dict], dict[str, int]]:
     partition's check, run in one process afterwards, need only see those files unchanged."""
     task, source, size, mode = item
     rows = task(job, source)
-    verified = {}
-    for row in rows:
-        if row["name"]:
-            path = job.out_dir / row["name"]
-            if jpeg_problem(path, size, mode) is None:
-                verified[row["name"]] = path.stat().st_size
-    return rows, verified
+    sizes = {row["name"]: verified_size(job.out_dir / row["name"], size, mode) for row in rows if row["name"]}
+    return rows, {name: n for name, n in sizes.items() if n is not None}
 
 
 def release_staging(temp_dir: Path | None) -> None:

@@ -24,7 +24,7 @@ from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, 
 from vsc_assets.errors import not_materialized
 from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
-from vsc_assets.io.images import encode_jpeg, jpeg_problem, jpeg_problems, list_images
+from vsc_assets.io.images import encode_jpeg, jpeg_problems, list_images, verified_size
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA, read_manifest, write_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.video.ids import id_number
@@ -250,8 +250,7 @@ def greyscale_files(job: GreyJob, names: list[str]) -> list[tuple[str | None, in
         except OSError as exc:
             results.append((f"{job.colour_dir / name}: {exc}", None))
             continue
-        path = job.out_dir / name
-        results.append((None, path.stat().st_size if jpeg_problem(path, (OUTPUT_SIZE, OUTPUT_SIZE), "L") is None else None))
+        results.append((None, verified_size(job.out_dir / name, (OUTPUT_SIZE, OUTPUT_SIZE), "L")))
     return results
 
 

@@ -28,12 +28,13 @@ def cluster_jobs(jobs: list) -> list:
     """A twin of each job, named <job>_cluster, whose steps go to Celery workers."""
     if celery_executor is None:
         return []
+    config = celery_run_config()
     return [
         dg.define_asset_job(
             job.name + CLUSTER_SUFFIX,
             selection=job.selection,
             executor_def=celery_executor,
-            config=celery_run_config(),
+            config=config,
             description=f"{job.name}, each step on a Celery worker (see README: When one machine is not enough).",
         )
         for job in jobs

@@ -134,6 +134,12 @@ def jpeg_problem(path: Path, size: tuple[int, int] | None = None, mode: str | No
 JPEG_END = b"\xff\xd9"
 
 
+def verified_size(path: Path, size: tuple[int, int] | None = None, mode: str | None = None) -> int | None:
+    """The file's size if it decodes in full (read back from disk), else None; what
+    ``unchanged_since_verified`` later compares against."""
+    return path.stat().st_size if jpeg_problem(path, size, mode) is None else None
+
+
 def unchanged_since_verified(path: Path, verified_size: int) -> bool:
     """A file fully decoded before still has that size and ends in the JPEG end marker: one stat and a 2-byte read."""
     try:

@@ -43,7 +43,7 @@ def disc21_sources_in(listing: Listing, key: str) -> list[Source]:
     return [Source(path, first + i) for i, path in enumerate(paths)]
 
 
-def pool_paths(layout: Layout, listing: Listing | None = None) -> FolderPool:
+def overlay_pool(layout: Layout, listing: Listing | None = None) -> FolderPool:
     """The overlay pool: data/training_images_9/ if present, else the DISC21 images whose name ends in 9."""
     if layout.pool_dir.is_dir():
         pool = refresh(layout.pool_dir, layout.index_path("pool_images"), _is_image)
@@ -55,7 +55,7 @@ def pool_paths(layout: Layout, listing: Listing | None = None) -> FolderPool:
 
 
 def disc21_assets(layout: Layout, listing: Listing | None = None) -> AugmentAssets:
-    return list_assets(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir, pool=pool_paths(layout, listing))
+    return list_assets(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir, pool=overlay_pool(layout, listing))
 
 
 def disc21_inputs(layout: Layout, key: str) -> dict:
