@@ -11,6 +11,7 @@ import pyarrow as pa
 from PIL import Image
 
 from vsc_assets.build.outputs import CheckOutcome, Progress, names_listed, prune_unlisted, release_staging, staging_for
+from vsc_assets.build.parallel import run_tasks
 from vsc_assets.constants import JPEG_QUALITY
 from vsc_assets.errors import not_materialized
 from vsc_assets.io.atomic import write_bytes_atomic
@@ -18,7 +19,6 @@ from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.images import encode_jpeg, jpeg_problems
 from vsc_assets.io.manifest import read_manifest, write_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.build.parallel import run_tasks
 from vsc_assets.video.decode import frames_at
 from vsc_assets.video.probe import BadVideoError, probe_video
 from vsc_assets.video.timing import middle_second, on_screen_index, one_second_times

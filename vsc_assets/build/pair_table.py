@@ -21,6 +21,8 @@ import pyarrow as pa
 from PIL import Image
 
 from vsc_assets.build.chunks import parse_range_key
+from vsc_assets.build.outputs import CheckOutcome, Progress
+from vsc_assets.build.parallel import run_tasks
 from vsc_assets.constants import JPEG_QUALITY
 from vsc_assets.io.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
@@ -29,8 +31,6 @@ from vsc_assets.io.manifest import read_manifest, write_manifest
 from vsc_assets.layout import Layout
 from vsc_assets.pairs.ground_truth import GtRow, parse_ground_truth
 from vsc_assets.pairs.rule import pair_times, shuffled_numbers
-from vsc_assets.build.parallel import run_tasks
-from vsc_assets.build.outputs import CheckOutcome, Progress
 from vsc_assets.video.decode import frames_at
 from vsc_assets.video.ids import id_number
 from vsc_assets.video.probe import BadVideoError, probe_video

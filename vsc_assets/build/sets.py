@@ -18,7 +18,15 @@ from PIL import Image
 from vsc_assets.augment.assets_pool import AugmentAssets
 from vsc_assets.augment.generate import SetJob, Source, augment_source, output_name
 from vsc_assets.build.chunks import parse_range_key
-from vsc_assets.build.outputs import CheckOutcome, Progress, made_and_verified, names_listed, prune_unlisted, release_staging, staging_for
+from vsc_assets.build.outputs import (
+    CheckOutcome,
+    Progress,
+    made_and_verified,
+    names_listed,
+    prune_unlisted,
+    release_staging,
+    staging_for,
+)
 from vsc_assets.build.parallel import run_tasks
 from vsc_assets.constants import OUTPUT_SIZE, REFERENCE_ID_BASE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
 from vsc_assets.errors import not_materialized
