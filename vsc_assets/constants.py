@@ -1,4 +1,5 @@
-"""Numbers and names fixed by the recipe (shared/SPEC.md); one place to read them."""
+"""Numbers fixed by the recipe (docs/recipe.md); one place to read them. Artifact names are
+declared with the artifacts, in ``catalog/artifacts.py``."""
 
 VARIANTS_PER_SOURCE = 20  # {pid}_0 (plain resize) + 19 augmentation chains
 OUTPUT_SIZE = 256
@@ -17,30 +18,9 @@ MAX_CHAIN_PIXELS = 8_000_000
 # Sources above this many pixels are refused as decompression bombs.
 MAX_SOURCE_PIXELS = 150_000_000
 
-S27 = "train_v1_s27_all"
-S3 = "train_v1_s3_all"
-COLOUR_SETS = (S27, S3)
-BW_SUFFIX = "_bw"
-DISC21_SETS = (S27, S3, S27 + BW_SUFFIX, S3 + BW_SUFFIX)
-
 DEFAULT_BASE_SEED = 20230401
 DEFAULT_SOURCES_PER_PARTITION = 500
 
-GROUP_DISC21 = "disc21"
-GROUP_VSC = "vsc"
-
-REFERENCE_SET = "train_v1_s3_r1_all"
 # The first VSC reference id: pid = id number - REFERENCE_ID_BASE.
 REFERENCE_ID_BASE = 100000
 DEFAULT_VIDEOS_PER_PARTITION = 200
-
-# Every asset the platform materializes, in the order a full run takes them.
-ARTIFACTS = (
-    *DISC21_SETS,
-    "reference_frames",
-    "training_images_ref1",
-    REFERENCE_SET,
-    "query_frames",
-    "pair_frames",
-    "positive_pairs",
-)

@@ -1,32 +1,41 @@
-"""The one Definitions object: every asset, check and resource of the platform."""
+"""The one Definitions object: every declared artifact as an asset, its checks, jobs, sensors and resource."""
 
 import dagster as dg
 
+from vsc_assets.catalog.artifacts import CATALOG, Catalog
+from vsc_assets.defs.assets import artifact_asset, input_spec
 from vsc_assets.defs.cluster import cluster_jobs
-from vsc_assets.defs.disc21 import disc21_set_assets, disc21_training_images
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.defs.sensors import data_change_sensor
-from vsc_assets.defs.vsc import positive_pairs, vsc_assets_defs, vsc_source_specs
+from vsc_assets.defs.sensors import data_change_sensor_for
 
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "pair_table_automation",
-    target=dg.AssetSelection.assets(positive_pairs),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
 
-# One job per partitions definition: what a backfill of "everything for these keys" runs.
-disc21_job = dg.define_asset_job("disc21_sets", selection=dg.AssetSelection.assets(*disc21_set_assets))
-reference_job = dg.define_asset_job(
-    "reference_videos_job", selection=dg.AssetSelection.assets("reference_frames", "training_images_ref1", "train_v1_s3_r1_all")
-)
-query_job = dg.define_asset_job("query_videos_job", selection=dg.AssetSelection.assets("query_frames", "pair_frames"))
+def definitions_for(catalog: Catalog) -> dg.Definitions:
+    """Everything Dagster needs, derived from the catalog's declarations."""
+    assets = [artifact_asset(a, catalog) for a in catalog.artifacts]
+    # One job per partitions definition: what a backfill of "everything for these keys" runs.
+    jobs = [
+        dg.define_asset_job(p.job, selection=dg.AssetSelection.assets(*(a.name for a in catalog.partitioned_by(p))))
+        for p in catalog.partitionings
+    ]
+    eager = [a.name for a in catalog.artifacts if a.eager]
+    sensors = [data_change_sensor_for(catalog)]
+    if eager:
+        sensors.append(
+            dg.AutomationConditionSensorDefinition(
+                "pair_table_automation",
+                target=dg.AssetSelection.assets(*eager),
+                default_status=dg.DefaultSensorStatus.RUNNING,
+            )
+        )
+    return dg.Definitions(
+        assets=[*(input_spec(s) for s in catalog.inputs), *assets],
+        jobs=[*jobs, *cluster_jobs(jobs)],
+        sensors=sensors,
+        resources={"vsc_root": VscRoot()},
+        # Steps of a run go one after another; the parallelism is the worker processes
+        # inside each step and the runs in flight, which together match the cores.
+        executor=dg.in_process_executor,
+    )
 
-defs = dg.Definitions(
-    assets=[disc21_training_images, *disc21_set_assets, *vsc_source_specs, *vsc_assets_defs],
-    jobs=[disc21_job, reference_job, query_job, *cluster_jobs([disc21_job, reference_job, query_job])],
-    sensors=[data_change_sensor, automation_sensor],
-    resources={"vsc_root": VscRoot()},
-    # Steps of a run go one after another; the parallelism is the worker processes
-    # inside each step and the runs in flight, which together match the cores.
-    executor=dg.in_process_executor,
-)
+
+defs = definitions_for(CATALOG)

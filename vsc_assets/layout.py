@@ -85,8 +85,11 @@ class Layout:
         return self.data_dir / "pull_gt_pair_frames" / partition_key
 
     # bookkeeping: one Parquet manifest and one preview per asset partition
+    def manifests_dir(self, asset: str) -> Path:
+        return self.root / "manifests" / asset
+
     def manifest_path(self, asset: str, partition_key: str) -> Path:
-        return self.root / "manifests" / asset / f"{partition_key}.parquet"
+        return self.manifests_dir(asset) / f"{partition_key}.parquet"
 
     def preview_path(self, asset: str, partition_key: str) -> Path:
         return self.root / "previews" / asset / f"{partition_key}.jpg"

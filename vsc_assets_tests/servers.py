@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vsc_assets_tests.conftest import free_port
+from vsc_assets_tests.support import free_port
 
 
 def postgres_bin() -> Path | None:

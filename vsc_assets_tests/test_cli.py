@@ -13,10 +13,9 @@ import dagster as dg
 import pytest
 from PIL import Image
 
-from vsc_assets.constants import DISC21_SETS, S3, S27
 from vsc_assets.layout import Layout
-from vsc_assets.platform.cli import main
-from vsc_assets_tests.conftest import make_images, make_root
+from vsc_assets.cli.main import main
+from vsc_assets_tests.support import DISC21_SETS, S27, S3, make_images, make_root
 
 
 def last_json(text: str) -> dict:
@@ -137,6 +136,7 @@ def test_register_prints_added_keys(tmp_path, capsys):
     assert all(keys == [] for keys in last_json(capsys.readouterr().out)["added"].values())
 
 
+@pytest.mark.slow
 def test_demo_on_an_empty_root(demo_root):
     """The researcher's first command: exact DISC21 counts, derived here from the demo files."""
     root, stdout, stderr = demo_root
@@ -163,13 +163,14 @@ def test_demo_on_an_empty_root(demo_root):
 
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
     again = subprocess.run(
-        [sys.executable, "-m", "vsc_assets.platform.cli", "demo", "--root", str(root)],
+        [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert again.returncode == 0 and "0 run(s)" in again.stdout
     assert last_json(again.stdout) == counts
 
 
+@pytest.mark.slow
 def test_bench_quick_reports_figures(capsys):
     assert main(["bench", "--quick", "--scaling"]) == 0
     result = last_json(capsys.readouterr().out)
@@ -185,5 +186,5 @@ def test_missing_ground_truth_is_found_before_any_run(tmp_path, capsys):
     assert main(["materialize", "--root", str(root), "--select", "pair_frames"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("error: ") and err[0].endswith("train_matching_ground_truth.csv: the ground-truth CSV is missing")
-    assert err[1] == "hint: pair_frames and positive_pairs need it"
+    assert err[1] == "hint: put the VSC training ground truth there: the pair assets read it"
     assert not (root / ".dagster").exists()

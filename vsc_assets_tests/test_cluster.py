@@ -20,12 +20,13 @@ import dagster as dg
 import pytest
 from PIL import Image
 
-from vsc_assets.constants import DISC21_SETS
 from vsc_assets.io.atomic import TEMP_PREFIX
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
-from vsc_assets_tests.conftest import make_root
+from vsc_assets_tests.support import DISC21_SETS, make_root
 from vsc_assets_tests.servers import cmdline, descendants, missing_servers, postgres_server, redis_server, started, wait_until
+
+pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -1,11 +1,13 @@
-"""The whole Definitions object loads, and every SPEC artifact built so far is in it."""
+"""The whole Definitions object loads, and every artifact of the recipe is in it."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from vsc_assets.constants import DISC21_SETS
+from vsc_assets.catalog.artifacts import CATALOG, DISC21_SOURCES
 from vsc_assets.definitions import defs
+
+DISC21_SETS = [a.name for a in CATALOG.partitioned_by(DISC21_SOURCES)]
 
 
 def test_definitions_load():
@@ -60,19 +62,8 @@ def test_vsc_assets_are_partitioned_by_video_ranges():
     assert {k.name for k in pairs.check_keys} == {"pair_files_exist", "pickles_match_folders"}
 
 
-def test_pure_libraries_do_not_import_dagster():
-    import pathlib
-
-    import vsc_assets
-
-    package = pathlib.Path(vsc_assets.__file__).parent
-    for sub in ("augment", "video", "pairs", "io"):
-        for path in (package / sub).glob("*.py"):
-            assert "dagster" not in path.read_text(), path
-
-
 def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp_path):
-    from vsc_assets.build.parallel import default_workers
+    from vsc_assets.parallel import default_workers
     from vsc_assets.defs.resources import VscRoot
 
     assert defs.executor is dg.in_process_executor
@@ -85,7 +76,7 @@ def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp
 
 def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
     from vsc_assets.layout import Layout
-    from vsc_assets.platform.runner import open_instance
+    from vsc_assets.runs.instance import open_instance
 
     instance = open_instance(Layout(tmp_path))  # copies the shipped dagster.yaml into a new instance
     assert (tmp_path / ".dagster" / "dagster.yaml").is_file()
@@ -106,7 +97,7 @@ def test_each_job_has_a_celery_twin_and_keeps_the_in_process_executor():
 def test_postgres_instance_config_takes_its_connection_from_the_environment():
     import yaml
 
-    from vsc_assets.platform.runner import CLUSTER_INSTANCE_CONFIG
+    from vsc_assets.runs.instance import CLUSTER_INSTANCE_CONFIG
 
     db = yaml.safe_load(CLUSTER_INSTANCE_CONFIG.read_text())["storage"]["postgres"]["postgres_db"]
     assert {k: v for k, v in db.items() if k != "scheme"} == {

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from vsc_assets.constants import S27
 from vsc_assets.io.atomic import TEMP_PREFIX
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
-from vsc_assets.platform.cli import main
-from vsc_assets_tests.conftest import make_root
+from vsc_assets.cli.main import main
+from vsc_assets_tests.support import S27, make_root
 from vsc_assets_tests.servers import cmdline, descendants
 
 
@@ -48,7 +47,7 @@ def test_worker_killed_mid_partition_is_retried_to_completion(tmp_path):
     root = make_root(tmp_path, count=400)  # 40 sources, 2 partitions
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vsc_assets.platform.cli", "materialize", "--root", str(root), "--select", S27,
+        [sys.executable, "-m", "vsc_assets.cli", "materialize", "--root", str(root), "--select", S27,
          "--workers", "2", "--sources-per-partition", "20"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from vsc_assets_tests.conftest import free_port
+from vsc_assets_tests.support import free_port
+
+pytestmark = pytest.mark.browser
 
 SPEC_ASSETS = (
     "train_v1_s27_all",

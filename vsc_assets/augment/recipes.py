@@ -1,4 +1,4 @@
-"""The s27 and s3 chains and variant 0, as in shared/SPEC.md artifact 1.
+"""The s27 and s3 chains and variant 0, as in docs/recipe.md.
 
 ``plan_chain`` draws everything (which families, in which order, their
 parameters); ``run_plan`` applies a plan and is deterministic. A plan is the
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from vsc_assets.augment.assets_pool import AugmentAssets
+from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, SQUARE, ChainContext
 from vsc_assets.augment.resolution import SourceImage, start_reduction
 
@@ -32,7 +32,7 @@ RECIPES = {
 
 
 def recipe_for_set(set_name: str) -> Recipe:
-    """train_v1_s27_all -> s27; train_v1_s3_all and train_v1_s3_r1_all -> s3."""
+    """The recipe a set's name carries: ``..._s27_...`` is s27, ``..._s3_...`` (and the reference set) s3."""
     for part in set_name.split("_"):
         if part in RECIPES:
             return RECIPES[part]
@@ -80,7 +80,7 @@ def make_variant(
     source: Image.Image | SourceImage,
     variant: int,
     recipe: Recipe,
-    assets: AugmentAssets,
+    materials: Materials,
     rng: np.random.Generator,
     reference: bool = False,
 ) -> Variant:
@@ -94,18 +94,18 @@ def make_variant(
         source = SourceImage(source)
     if variant == 0:
         return Variant(plain_resize(source.full), VARIANT0_OPS, [])
-    ctx = ChainContext(assets, recipe.meme_random_font)
+    ctx = ChainContext(materials, recipe.meme_random_font)
     ops = plan_chain(rng, recipe, ctx)
-    factor = 1 if reference else start_reduction(ops, source.full.size, assets.pool_size)
+    factor = 1 if reference else start_reduction(ops, source.full.size, materials.pool_size)
     return Variant(run_plan(source.reduced(factor), ops, ctx), ops, ctx.fallbacks, factor)
 
 
-def replay(source: Image.Image | SourceImage, record: dict, assets: AugmentAssets) -> Image.Image:
+def replay(source: Image.Image | SourceImage, record: dict, materials: Materials) -> Image.Image:
     """The output a record describes, from its decoded source: what was drawn, applied again."""
     if not isinstance(source, SourceImage):
         source = SourceImage(source)
     if record["variant"] == 0:
         return plain_resize(source.full)
     meme_random_font = recipe_for_set(record["set"]).meme_random_font
-    ctx = ChainContext(assets, meme_random_font)
+    ctx = ChainContext(materials, meme_random_font)
     return run_plan(source.reduced(record["start_reduction"]), record["ops"], ctx)

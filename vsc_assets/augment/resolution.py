@@ -1,6 +1,6 @@
 """Which image a chain may start from, without changing what it produces.
 
-The recipe runs every chain on the full-resolution source (SPEC.md section 1).
+The recipe runs every chain on the full-resolution source (docs/recipe.md).
 A chain's output is the same picture from a smaller start only while every
 family before its first resize to 256 commutes with downscaling: flips,
 colour and channel changes, and geometry or overlays measured in fractions of
@@ -21,37 +21,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from augly.image.utils import rotated_rect_with_max_area
 from PIL import Image
 
-from vsc_assets.augment.families import crop_box
+from vsc_assets.augment.families import FAMILIES
 from vsc_assets.constants import OUTPUT_SIZE
 
-# Families that leave a 256x256 image ("-> 256" in SPEC.md).
-TO_SQUARE = frozenset(
-    {"change_channel", "pad_square", "resized_crop", "image_opaque", "pad", "meme_format", "overlay_onto_image", "stack"}
-)
-# Families whose output, shrunk, equals (in distribution) their output on the shrunk input.
-SCALE_FREE = frozenset(
-    {
-        "pad_square", "resized_crop", "rotate", "image_opaque", "grayscale", "color_jitter", "pad",
-        "vflip", "hflip", "overlay_stripes", "skew", "overlay_emoji", "overlay_text",
-        "overlay_onto_image", "stack",
-    }
-)  # fmt: skip
 # The smallest shrink the first resize to 256 must still make after the reduction.
 MIN_GAP = 1.0
-
-
-def is_scale_free(op: dict) -> bool:
-    if op["name"] == "change_channel":
-        return op["params"]["mode"] != "shift"  # a shift is s pixels of the image it receives
-    return op["name"] in SCALE_FREE
-
-
-def _rotated_size(w: float, h: float, degrees: float) -> tuple[float, float]:
-    # The largest axis-aligned rectangle inside the rotated image (what AugLy's rotate keeps).
-    return rotated_rect_with_max_area(round(w), round(h), degrees)
 
 
 def first_resize_extent(ops: list[dict], size: tuple[int, int], pool_size) -> float | None:
@@ -63,27 +39,12 @@ def first_resize_extent(ops: list[dict], size: tuple[int, int], pool_size) -> fl
     """
     w, h = size
     for op in ops:
-        if not is_scale_free(op):
+        family, params = FAMILIES[op["name"]], op["params"]
+        if not family.commutes_with_downscale(params):
             return None
-        name, p = op["name"], op["params"]
-        if name == "rotate":
-            w, h = _rotated_size(w, h, p["degrees"])
-        elif name == "resized_crop":
-            left, top, right, bottom = crop_box(round(w), round(h), p)
-            return min(right - left, bottom - top) / OUTPUT_SIZE
-        elif name == "pad_square":
-            return max(w, h) / OUTPUT_SIZE
-        elif name == "pad":
-            return min(w * (1 + 2 * p["w_factor"]), h * (1 + 2 * p["h_factor"])) / OUTPUT_SIZE
-        elif name == "overlay_onto_image":
-            # The image becomes an inset overlay_size of the background's height, then the
-            # background goes to 256x256: per axis, h / inset height * background side / 256
-            # (bounded with the background's longer side as its height: EXIF may turn it).
-            bg_short, bg_long = sorted(pool_size(p["pool_image"]))
-            inset_h = max(1, int(bg_long * p["overlay_size"]))
-            return (h / inset_h) * bg_short / OUTPUT_SIZE
-        elif name in TO_SQUARE:
-            return min(w, h) / OUTPUT_SIZE
+        if family.ends_at_256:
+            return family.extent(params, w, h, pool_size)
+        w, h = family.size_after(params, w, h)
     return min(w, h) / OUTPUT_SIZE  # the chain's own final resize
 
 

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from vsc_assets.augment.assets_pool import AugmentAssets, list_assets
 from vsc_assets.augment.families import FAMILY_NAMES
 from vsc_assets.augment.fidelity import STATISTICS, compare, image_statistics
 from vsc_assets.augment.generate import SetJob, Source, render_source
-from vsc_assets.build.parallel import default_workers, run_tasks
-from vsc_assets.build.sets import disc21_sources
-from vsc_assets.constants import S3, S27
+from vsc_assets.augment.materials import Materials, list_materials
+from vsc_assets.catalog.artifacts import S3, S27
+from vsc_assets.catalog.inputs import sources_in_folder
 from vsc_assets.demo.images import make_disc21_demo
 from vsc_assets.io.images import BadImageError, load_rgb
+from vsc_assets.parallel import default_workers, run_tasks
 
 SEED_A, SEED_B = 1, 2
 ALPHA = 0.01
@@ -34,13 +34,13 @@ RUNS = ("production_a", "reference_a", "reference_b")
 
 @dataclass(frozen=True)
 class FidelityJob:
-    assets: AugmentAssets
+    materials: Materials
     sets: tuple[str, ...]
 
 
 def _chains(job: FidelityJob, set_name: str, seed: int, source: Source, image, info, reference: bool):
     out = []
-    for _, data, record in render_source(SetJob(set_name, seed, job.assets, Path()), source, image, info, reference):
+    for _, data, record in render_source(SetJob(set_name, seed, job.materials), source, image, info, reference):
         if record["variant"]:
             out.append((record["families"], image_statistics(data), record["start_reduction"]))
     return out
@@ -92,7 +92,7 @@ def judge(per_set: dict[str, dict[str, list]], families=FAMILY_NAMES) -> list[di
 def fidelity_sources(folder: Path, count: int) -> list[Source]:
     make_disc21_demo(folder, count=count * 10)
     sources = []
-    for source in disc21_sources(folder):
+    for source in sources_in_folder(folder):
         try:
             load_rgb(source.path)
             sources.append(source)
@@ -102,13 +102,13 @@ def fidelity_sources(folder: Path, count: int) -> list[Source]:
 
 
 def run_fidelity(
-    sources: int = 110, sets=(S27, S3), families=FAMILY_NAMES, workers: int | None = None, echo=print
+    sources: int = 110, sets=(S27.name, S3.name), families=FAMILY_NAMES, workers: int | None = None, echo=print
 ) -> dict:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vsc-fidelity-") as tmp:
         folder = Path(tmp) / "training_images"
         chosen = fidelity_sources(folder, sources)
-        job = FidelityJob(list_assets(None, folder), tuple(sets))
+        job = FidelityJob(list_materials(None, folder), tuple(sets))
         echo(f"fidelity: {len(chosen)} sources x 19 chains x {len(sets)} recipes, production vs reference")
         per_set = {s: {r: [] for r in RUNS} for s in sets}
         done = 0

@@ -27,16 +27,23 @@ import dagster as dg
 import numpy as np
 from PIL import Image
 
-from vsc_assets.augment.generate import SetJob, Source, output_name
-from vsc_assets.build.outputs import staging_for
-from vsc_assets.build.sets import build_colour_partition, run_checks
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, S27, VARIANTS_PER_SOURCE
+from vsc_assets.augment.generate import Source, output_name
+from vsc_assets.builders.sets import SetTask, build_colour_partition, run_checks
+from vsc_assets.builders.writer import PartitionWriter
+from vsc_assets.catalog import index
+from vsc_assets.catalog.artifacts import S27
+from vsc_assets.catalog.inputs import disc21_listing, disc21_materials, disc21_sources_in
+from vsc_assets.catalog.preflight import available, root_problems
+from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, VARIANTS_PER_SOURCE
+from vsc_assets.defs.resources import VscRoot
+from vsc_assets.definitions import defs
 from vsc_assets.errors import InputError
-from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.images import list_images
 from vsc_assets.io.manifest import read_manifest
+from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
-from vsc_assets.platform import index
+from vsc_assets.runs.instance import open_instance, register_partitions
+from vsc_assets.runs.plan import prepare_runs
 
 REFERENCE_VIDEOS = 40_300
 QUERY_VIDEOS = 8_400
@@ -58,13 +65,13 @@ def _ready_output() -> bytes:
     return _jpeg(256, 0)
 
 
-def copy_ready_output(job: SetJob, source: Source) -> list[dict]:
+def copy_ready_output(task: SetTask, source: Source) -> list[dict]:
     """Stands in for a source's image work: its 20 files are one ready 256 px JPEG."""
     data = _ready_output()
     rows = []
     for variant in range(VARIANTS_PER_SOURCE):
         name = output_name(source.pid, variant)
-        write_bytes_atomic(job.out_dir / name, data, temp_dir=job.temp_dir)
+        task.target.write(name, data)
         record = {"variant": variant, "families": [], "fallbacks": []}
         rows.append({"pid": source.pid, "source_file": source.path.name, "name": name, "variant": variant, "record": json.dumps(record), "error": None})
     return rows
@@ -126,9 +133,7 @@ def _timed(fn, *args, **kwargs):
 
 
 def _sensor_tick(instance: dg.DagsterInstance, root: Path, cursor: str | None) -> tuple[str, int, int]:
-    from vsc_assets.defs.resources import VscRoot
-    from vsc_assets.defs.sensors import data_change_sensor
-
+    data_change_sensor = defs.resolve_sensor_def("data_change_sensor")
     context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"vsc_root": VscRoot(root=str(root))})
     result = data_change_sensor(context)
     return result.cursor, len(result.run_requests), sum(len(r.partition_keys) for r in result.dynamic_partitions_requests)
@@ -136,17 +141,15 @@ def _sensor_tick(instance: dg.DagsterInstance, root: Path, cursor: str | None) -
 
 def _output_folder_check(layout: Layout, key: str, size: int, data_file: Path, verified: dict[str, int]) -> dict:
     """One partition's checks, temp cleanup and "files present" with ``size`` files in the shared folder."""
-    from vsc_assets.platform.runner import outputs_present
-
-    folder = layout.set_dir(S27)
+    folder = layout.set_dir(S27.name)
     have = sum(1 for _ in os.scandir(folder))
     names = (f"{900000 + i // VARIANTS_PER_SOURCE}_{i % VARIANTS_PER_SOURCE}.jpg" for i in range(have, size))
     _link_many(folder, names, data_file.read_bytes())  # other partitions' files, as after a long backfill
-    rows = read_manifest(layout.manifest_path(S27, key))
+    rows = read_manifest(layout.manifest_path(S27.name, key))
     started = time.perf_counter()
-    staging_for(layout, S27, key, folder)
-    run_checks(folder, rows, "RGB", (0, DEFAULT_SOURCES_PER_PARTITION - 1), verified)
-    present = outputs_present(layout, S27, key)
+    PartitionWriter(layout, S27.name, key, folder).open()
+    run_checks(folder, rows, "RGB", IdRange.parse(key), verified)
+    present = S27.present(layout, key)
     ours = time.perf_counter() - started
     started = time.perf_counter()
     listed = len(os.listdir(folder))  # what the old names check and temp cleanup each did per partition
@@ -155,10 +158,6 @@ def _output_folder_check(layout: Layout, key: str, size: int, data_file: Path, v
 
 
 def run_scale(n_images: int = 1_000_000, outputs: int = 2_000_000, scale_dir: str | None = None, echo: Echo = print) -> dict:
-    from vsc_assets.platform.inputs import disc21_inputs
-    from vsc_assets.platform.preflight import root_problems
-    from vsc_assets.platform.runner import available_artifacts, open_instance, prepare_runs, register_partitions
-
     parent = Path(scale_dir or tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
     check_capacity(parent, n_images + REFERENCE_VIDEOS + QUERY_VIDEOS + outputs)
@@ -187,7 +186,7 @@ def run_scale(n_images: int = 1_000_000, outputs: int = 2_000_000, scale_dir: st
         echo(f"sensor tick: first {out['sensor_first_s']} s, with a cursor {out['sensor_cursor_s']} s")
 
         def planning():
-            selection = available_artifacts(layout)
+            selection = available(layout)
             problems = root_problems(layout, selection)
             _, plan, _ = prepare_runs(layout, selection, echo=lambda line: None)
             return selection, problems, plan
@@ -199,16 +198,21 @@ def run_scale(n_images: int = 1_000_000, outputs: int = 2_000_000, scale_dir: st
         out["planning_selection"] = len(selection)
         echo(f"planning before the first run: {out['planning_s']} s ({len(plan)} runs)")
 
-        key = f"{0:06d}-{DEFAULT_SOURCES_PER_PARTITION - 1:06d}"
+        ids = IdRange(0, DEFAULT_SOURCES_PER_PARTITION - 1)
+        key = ids.key
         index.forget()  # a partition run is a new process
         started = time.perf_counter()
-        inputs = disc21_inputs(layout, key)
-        report = build_colour_partition(layout, S27, key, 0, 1, **inputs, task=copy_ready_output)
+        listing = disc21_listing(layout)
+        materials = disc21_materials(layout, listing)
+        writer = PartitionWriter(layout, S27.name, key, layout.set_dir(S27.name))
+        report = build_colour_partition(
+            writer, S27.name, 0, 1, disc21_sources_in(listing, ids), materials, ids, work=copy_ready_output
+        )
         total = time.perf_counter() - started
         out["partition"] = {
             "key": key,
             "files": report.files,
-            "pool_images": len(inputs["assets"].pool),
+            "pool_images": len(materials.pool),
             "total_s": round(total, 3),
             "stand_in_work_s": round(report.work_seconds, 3),
             "bookkeeping_s": round(total - report.work_seconds, 3),
@@ -216,7 +220,7 @@ def run_scale(n_images: int = 1_000_000, outputs: int = 2_000_000, scale_dir: st
         }
         echo(f"one DISC21 partition run: bookkeeping {out['partition']['bookkeeping_s']} s")
 
-        data_file = layout.set_dir(S27) / output_name(0, 0)
+        data_file = layout.set_dir(S27.name) / output_name(0, 0)
         small = _output_folder_check(layout, key, 20_000, data_file, report.verified)
         large = _output_folder_check(layout, key, outputs, data_file, report.verified)
         out["output_folder"] = {"small": small, "large": large}

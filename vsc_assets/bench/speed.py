@@ -16,14 +16,17 @@ from pathlib import Path
 
 from PIL import Image
 
-from vsc_assets.augment.assets_pool import list_assets
 from vsc_assets.augment.generate import SetJob, render_source
-from vsc_assets.build.parallel import default_workers
-from vsc_assets.build.sets import disc21_sources
-from vsc_assets.constants import OUTPUT_SIZE, S3, S27, VARIANTS_PER_SOURCE
+from vsc_assets.augment.materials import list_materials
+from vsc_assets.catalog.artifacts import S3, S27, BuildContext
+from vsc_assets.catalog.inputs import sources_in_folder
+from vsc_assets.constants import OUTPUT_SIZE, VARIANTS_PER_SOURCE
 from vsc_assets.demo.images import make_disc21_demo
 from vsc_assets.demo.videos import make_vsc_demo
 from vsc_assets.io.images import encode_jpeg, load_rgb
+from vsc_assets.keys import IdRange
+from vsc_assets.layout import Layout
+from vsc_assets.parallel import default_workers
 from vsc_assets.video.decode import frames_at
 from vsc_assets.video.probe import probe_video
 from vsc_assets.video.timing import one_second_times
@@ -100,18 +103,12 @@ def run_frames_bench(quick: bool, echo=print) -> dict:
 
 def run_scaling(echo=print, sources: int = 40) -> dict:
     """Wall-clock images/s of one s27 partition run with 1 and with 2 worker processes."""
-    from vsc_assets.build.chunks import range_key
-    from vsc_assets.build.sets import build_colour_partition
-    from vsc_assets.layout import Layout
-    from vsc_assets.platform.inputs import disc21_inputs
-
     rates = {}
     with tempfile.TemporaryDirectory(prefix="vsc-bench-scaling-") as tmp:
         layout = Layout(Path(tmp))
         make_disc21_demo(layout.disc21_dir, count=sources * 10, workers=default_workers())
         for workers in (1, 2):
-            key = range_key(0, sources - 1)
-            report = build_colour_partition(layout, S27, key, 0, workers, **disc21_inputs(layout, key))
+            report = S27.build(S27, BuildContext(layout, IdRange(0, sources - 1), base_seed=0, workers=workers))
             rates[workers] = report.files / report.seconds
             echo(f"s27 partition of {sources} sources with {workers} worker(s): {rates[workers]:.1f} images/s")
     return {
@@ -131,14 +128,14 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print) -> dict:
         disc21 = Path(tmp) / "training_images"
         make_disc21_demo(disc21, count=count, workers=default_workers())
         # The one truncated demo file is no fair source for either side.
-        sources = [s for s in disc21_sources(disc21) if s.path.stat().st_size > 0]
+        sources = [s for s in sources_in_folder(disc21) if s.path.stat().st_size > 0]
         sources = [s for s in sources if _decodes(s.path)]
-        assets = list_assets(None, disc21)
+        materials = list_materials(None, disc21)
         paths = [s.path for s in sources]
         echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
         floor_a = floor_rate(paths)
-        s27 = pipeline_rate(SetJob(S27, 0, assets, Path(tmp)), sources)
-        s3 = pipeline_rate(SetJob(S3, 0, assets, Path(tmp)), sources)
+        s27 = pipeline_rate(SetJob(S27.name, 0, materials), sources)
+        s3 = pipeline_rate(SetJob(S3.name, 0, materials), sources)
         floor_b = floor_rate(paths)
     floor = (floor_a + floor_b) / 2
     frames = run_frames_bench(quick, echo)

@@ -1,9 +1,12 @@
-"""Partitions that follow the data: ranges of ids, registered as data arrives."""
+"""Partitions that follow the data: ranges of ids, registered as data arrives (catalog.artifacts)."""
+
+from __future__ import annotations
 
 import dagster as dg
 
-# DISC21: ranges of source pids (every 10th image is a source).
-disc21_partitions_def = dg.DynamicPartitionsDefinition(name="disc21_sources")
-# VSC: ranges of the number in the video id (Q200123 -> 200123).
-query_videos_partitions_def = dg.DynamicPartitionsDefinition(name="query_videos")
-reference_videos_partitions_def = dg.DynamicPartitionsDefinition(name="reference_videos")
+from vsc_assets.catalog.artifacts import Partitioning
+
+
+def partitions_def(partitioning: Partitioning | None) -> dg.DynamicPartitionsDefinition | None:
+    """The dynamic partitions definition a declared partitioning names; None when unpartitioned."""
+    return None if partitioning is None else dg.DynamicPartitionsDefinition(name=partitioning.name)

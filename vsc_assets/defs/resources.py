@@ -6,7 +6,7 @@ import sys
 import dagster as dg
 from pydantic import Field
 
-from vsc_assets.build.parallel import default_workers
+from vsc_assets.parallel import default_workers
 from vsc_assets.constants import DEFAULT_BASE_SEED, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout, resolve_root
 

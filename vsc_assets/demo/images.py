@@ -14,7 +14,7 @@ from typing import Callable
 from PIL import Image
 
 from vsc_assets.augment.seeding import file_rng, file_seed
-from vsc_assets.build.parallel import run_tasks
+from vsc_assets.parallel import run_tasks
 from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.io.images import encode_jpeg
 

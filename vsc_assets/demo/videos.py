@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from vsc_assets.augment.seeding import file_rng, file_seed
-from vsc_assets.build.parallel import run_tasks
+from vsc_assets.parallel import run_tasks
 from vsc_assets.demo.images import PHOTOS, load_photo
 from vsc_assets.io.atomic import TEMP_PREFIX
 

@@ -31,7 +31,7 @@ class GtRow:
 def parse_ground_truth(path: Path) -> tuple[list[GtRow], list[dict]]:
     """Rows that are well-formed, and rejected rows as {row, reason}."""
     if not path.is_file():
-        raise InputError(f"{path}: the ground-truth CSV is missing", "pair_frames and positive_pairs need it")
+        raise InputError(f"{path}: the ground-truth CSV is missing", "put the VSC training ground truth there: the pair assets read it")
     with open(path, newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]

@@ -1,4 +1,4 @@
-"""The pair rule of SPEC artifact 6, and the seeded shuffle of pair numbers."""
+"""The pair rule of docs/recipe.md (artifact 6), and the seeded shuffle of pair numbers."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def pair_times(row: GtRow) -> list[tuple[int, float, float]]:
     return out
 
 
-def shuffled_numbers(count: int, base_seed: int) -> np.ndarray:
-    """shuffled[n] is the folder number of pair n (query and reference permuted together)."""
-    return file_rng(file_seed("positive_pairs", base_seed, "permutation", count)).permutation(count)
+def shuffled_numbers(count: int, base_seed: int, name: str) -> np.ndarray:
+    """shuffled[n] is the folder number of pair n (query and reference permuted together);
+    ``name``, the artifact's, keys the seed as a set's name keys its files'."""
+    return file_rng(file_seed(name, base_seed, "permutation", count)).permutation(count)

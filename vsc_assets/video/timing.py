@@ -8,7 +8,7 @@ from fractions import Fraction
 
 
 def one_second_times(duration: Fraction | float) -> list[int]:
-    """k = 0, 1, 2, ... while k <= duration - 1 (SPEC artifact 3)."""
+    """k = 0, 1, 2, ... while k <= duration - 1 (docs/recipe.md, artifact 3)."""
     if duration < 1:
         return []
     return list(range(math.floor(duration - 1) + 1))

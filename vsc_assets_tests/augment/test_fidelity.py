@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, ChainContext
+from vsc_assets.augment.families import FAMILIES, REGISTRY, ChainContext
 from vsc_assets.augment.fidelity import STATISTICS, compare, image_statistics, ks_critical, ks_distance
-from vsc_assets.augment.resolution import SCALE_FREE
 from vsc_assets.bench.fidelity import run_fidelity
 from vsc_assets.demo.images import demo_image
 from vsc_assets.io.images import encode_jpeg
 
-RESOLUTION_DEPENDENT = tuple(f for f in FAMILY_NAMES if f not in SCALE_FREE)
+# Families measured in pixels (for change_channel, its shift mode): the ones a chain meets at full size.
+RESOLUTION_DEPENDENT = tuple(f.name for f in REGISTRY if not f.commutes_with_downscale({"mode": "shift"}))
 
 
 def test_ks_distance_and_critical_value_agree_with_scipy():
@@ -27,31 +27,32 @@ def test_ks_distance_and_critical_value_agree_with_scipy():
     assert ks_critical(2280, 2280, 0.01 / 312) == pytest.approx(0.0696, abs=5e-4)
 
 
-def _outputs(family: str, params: list[dict], assets, shrink: int) -> np.ndarray:
+def _outputs(family: str, params: list[dict], materials, shrink: int) -> np.ndarray:
     """[family] then the final resize, on 1024 px photos shrunk ``shrink`` times first."""
     rows = []
     for i, p in enumerate(params):
         img = demo_image(i).convert("RGB").resize((1024, 768))
         img = img.reduce(shrink) if shrink > 1 else img
-        out = FAMILIES[family].apply(img, p, ChainContext(assets)).convert("RGB").resize((256, 256), Image.BILINEAR)
+        out = FAMILIES[family].apply(img, p, ChainContext(materials)).convert("RGB").resize((256, 256), Image.BILINEAR)
         rows.append(image_statistics(encode_jpeg(out)))
     return np.array(rows)
 
 
 @pytest.mark.parametrize("family,statistic", [("noise", "hf_1px"), ("encoding_quality", "blockiness_8px")])
-def test_statistics_tell_a_family_run_at_lower_resolution_apart(family, statistic, assets):
+def test_statistics_tell_a_family_run_at_lower_resolution_apart(family, statistic, materials):
     # The working-resolution shortcut this benchmark exists to catch: the same parameters
     # at a quarter of the size show up coarser at the output.
     rng = np.random.default_rng(1)
-    params = [FAMILIES[family].sample(rng, ChainContext(assets)) for _ in range(24)]
-    full = _outputs(family, params, assets, shrink=1)
-    again = _outputs(family, params[::-1], assets, shrink=1)
-    small = _outputs(family, params, assets, shrink=4)
+    params = [FAMILIES[family].sample(rng, ChainContext(materials)) for _ in range(24)]
+    full = _outputs(family, params, materials, shrink=1)
+    again = _outputs(family, params[::-1], materials, shrink=1)
+    small = _outputs(family, params, materials, shrink=4)
     rows = {r["statistic"]: r for r in compare(small, full, again, full, alpha=0.01)}
     assert rows[statistic]["ks"] > rows[statistic]["critical"], rows[statistic]
     assert rows[statistic]["floor"] < rows[statistic]["critical"], rows[statistic]
 
 
+@pytest.mark.slow
 def test_production_matches_the_recipe_on_resolution_dependent_families():
     result = run_fidelity(sources=8, families=RESOLUTION_DEPENDENT, workers=2, echo=lambda line: None)
     groups = {row["group"] for row in result["fidelity_rows"]}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vsc_assets.augment.families import FAMILY_NAMES, ChainContext
+from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, ChainContext
 from vsc_assets.augment.generate import SetJob, Source, render_source
 from vsc_assets.augment.recipes import RECIPES, make_variant, plan_chain, recipe_for_set, replay
 from vsc_assets.augment.resolution import SourceImage
@@ -28,11 +28,11 @@ def test_recipe_for_set_names():
 
 
 @pytest.mark.parametrize("recipe,low,high", [("s27", 2, 7), ("s3", 3, 3)])
-def test_chain_lengths_and_no_repeats(recipe, low, high, assets):
+def test_chain_lengths_and_no_repeats(recipe, low, high, materials):
     lengths = Counter()
     first_family = Counter()
     for i in range(600):
-        ops = plan_chain(file_rng(i), RECIPES[recipe], ChainContext(assets))
+        ops = plan_chain(file_rng(i), RECIPES[recipe], ChainContext(materials))
         names = [op["name"] for op in ops]
         assert len(set(names)) == len(names)
         lengths[len(ops)] += 1
@@ -64,24 +64,24 @@ def test_seed_matches_across_processes():
     assert out == {f"{file_seed('a', 1, 'T1', 2)}\n"}
 
 
-def test_variant_zero_is_plain_bicubic_resize(demo_disc21, assets):
+def test_variant_zero_is_plain_bicubic_resize(demo_disc21, materials):
     image, info = load_rgb(demo_disc21 / "T000000.jpg")
-    made = make_variant(image, 0, RECIPES["s27"], assets, file_rng(0))
+    made = make_variant(image, 0, RECIPES["s27"], materials, file_rng(0))
     with Image.open(demo_disc21 / "T000000.jpg") as full:  # from the full-size source, bicubic
         assert made.image.tobytes() == full.convert("RGB").resize((256, 256), Image.BICUBIC).tobytes()
     assert made.ops[0]["name"] == "resize" and made.fallbacks == []
 
 
-def _render(demo_disc21, assets, set_name, name="T000010.jpg"):
+def _render(demo_disc21, materials, set_name, name="T000010.jpg"):
     source = Source(demo_disc21 / name, 1)
     image, info = load_rgb(source.path)
-    return list(render_source(SetJob(set_name, 5, assets, demo_disc21), source, image, info))
+    return list(render_source(SetJob(set_name, 5, materials), source, image, info))
 
 
 @pytest.mark.parametrize("set_name", ["train_v1_s27_all", "train_v1_s3_all"])
-def test_twenty_files_byte_identical_on_rerun(demo_disc21, assets, set_name):
-    first = _render(demo_disc21, assets, set_name)
-    again = _render(demo_disc21, assets, set_name)
+def test_twenty_files_byte_identical_on_rerun(demo_disc21, materials, set_name):
+    first = _render(demo_disc21, materials, set_name)
+    again = _render(demo_disc21, materials, set_name)
     assert [n for n, _, _ in first] == [f"1_{j}.jpg" for j in range(20)]
     assert [d for _, d, _ in first] == [d for _, d, _ in again]
     assert len({d for _, d, _ in first}) == 20
@@ -90,51 +90,49 @@ def test_twenty_files_byte_identical_on_rerun(demo_disc21, assets, set_name):
             assert im.format == "JPEG" and im.size == (256, 256) and im.mode == "RGB"
 
 
-def test_record_is_json_and_replays_to_the_same_image(demo_disc21, assets):
+def test_record_is_json_and_replays_to_the_same_image(demo_disc21, materials):
     image, info = load_rgb(demo_disc21 / "T000010.jpg")
-    for _, _, record in _render(demo_disc21, assets, "train_v1_s27_all")[1:]:
+    for _, _, record in _render(demo_disc21, materials, "train_v1_s27_all")[1:]:
         assert json.loads(json.dumps(record)) == record
         assert record["seed"] == file_seed("train_v1_s27_all", 5, "T000010", record["variant"])
         assert record["families"] == [op["name"] for op in record["ops"]]
-        replayed = replay(image, json.loads(json.dumps(record)), assets)
-        fresh = make_variant(image, record["variant"], RECIPES["s27"], assets, file_rng(record["seed"]))
+        replayed = replay(image, json.loads(json.dumps(record)), materials)
+        fresh = make_variant(image, record["variant"], RECIPES["s27"], materials, file_rng(record["seed"]))
         assert replayed.tobytes() == fresh.image.tobytes()
 
 
-def test_production_equals_reference_wherever_a_chain_starts_full_size(demo_disc21, assets):
+def test_production_equals_reference_wherever_a_chain_starts_full_size(demo_disc21, materials):
     # A chain that meets a resolution-dependent family before its first resize runs as written.
     image, _ = load_rgb(demo_disc21 / "T000030.jpg")
     source = SourceImage(image)
     full_size = 0
     for recipe in ("s27", "s3"):
         for seed in range(60):
-            prod = make_variant(source, 1, RECIPES[recipe], assets, file_rng(seed))
+            prod = make_variant(source, 1, RECIPES[recipe], materials, file_rng(seed))
             if prod.start_reduction == 1:
                 full_size += 1
-                ref = make_variant(source, 1, RECIPES[recipe], assets, file_rng(seed), reference=True)
+                ref = make_variant(source, 1, RECIPES[recipe], materials, file_rng(seed), reference=True)
                 assert prod.image.tobytes() == ref.image.tobytes()
                 assert prod.ops == ref.ops
     assert full_size > 50
 
 
-def test_s3_meme_font_is_random_ttf_and_s27_default(assets):
+def test_s3_meme_font_is_random_ttf_and_s27_default(materials):
     seen = {"s27": set(), "s3": set()}
     for recipe in seen:
         for i in range(400):
-            ctx = ChainContext(assets, meme_random_font=RECIPES[recipe].meme_random_font)
+            ctx = ChainContext(materials, meme_random_font=RECIPES[recipe].meme_random_font)
             for op in plan_chain(file_rng(i), RECIPES[recipe], ctx):
                 if op["name"] == "meme_format":
                     seen[recipe].add(op["params"]["font"])
-    assert seen["s27"] == {assets.meme_default_font.name}
+    assert seen["s27"] == {materials.meme_default_font.name}
     assert len(seen["s3"]) > 5 and all(f.endswith(".ttf") for f in seen["s3"])
 
 
-def test_pool_choice_is_uniform_over_the_whole_pool(assets):
+def test_pool_choice_is_uniform_over_the_whole_pool(materials):
     # the published randint(0, 100000) could index one past the end
     picks = Counter()
     rng = np.random.default_rng(0)
-    from vsc_assets.augment.families import sample_stack
-
     for _ in range(4000):
-        picks[sample_stack(rng, ChainContext(assets))["pool_image"]] += 1
-    assert set(picks) == {p.name for p in assets.pool}
+        picks[FAMILIES["stack"].sample(rng, ChainContext(materials))["pool_image"]] += 1
+    assert set(picks) == {p.name for p in materials.pool}

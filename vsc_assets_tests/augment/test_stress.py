@@ -6,14 +6,15 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from vsc_assets.augment.assets_pool import AugmentAssets
 from vsc_assets.augment.families import FAMILIES, ChainContext
+from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.recipes import RECIPES, make_variant
 from vsc_assets.augment.seeding import file_rng
-from vsc_assets.build.parallel import run_tasks
 from vsc_assets.demo.images import demo_image
+from vsc_assets.parallel import run_tasks
 
 CHAINS = 20_000
 BATCH = 500
@@ -52,7 +53,7 @@ def stress_pool(folder) -> tuple:
 
 @dataclass(frozen=True)
 class StressJob:
-    assets: AugmentAssets
+    materials: Materials
 
 
 def run_batch(job: StressJob, start: int) -> dict:
@@ -62,7 +63,7 @@ def run_batch(job: StressJob, start: int) -> dict:
         recipe = RECIPES["s27" if i % 2 else "s3"]
         image = images[i % len(images)]
         try:
-            made = make_variant(image, 1, recipe, job.assets, file_rng(i), reference=i % 3 == 0)
+            made = make_variant(image, 1, recipe, job.materials, file_rng(i), reference=i % 3 == 0)
             assert made.image.size == (256, 256) and made.image.mode == "RGB"
             families.update(op["name"] for op in made.ops)
             fallbacks.update(n["family"] for n in made.fallbacks)
@@ -71,10 +72,10 @@ def run_batch(job: StressJob, start: int) -> dict:
     return {"failures": failures, "fallbacks": fallbacks, "families": families}
 
 
-def test_every_font_renders_in_overlay_text_and_meme(assets):
+def test_every_font_renders_in_overlay_text_and_meme(materials):
     photo = demo_image(5).convert("RGB").resize((300, 200))
-    for font in assets.fonts:
-        ctx = ChainContext(assets)
+    for font in materials.fonts:
+        ctx = ChainContext(materials)
         for text in ([*range(0, 20)], [*range(80, 100)], [0]):
             p = {"text": text, "font": font.name, "color": [9, 9, 9], "opacity": 1.0, "font_size": 0.9, "x_pos": 0.0, "y_pos": 0.0}
             FAMILIES["overlay_text"].apply(photo, p, ctx)
@@ -82,8 +83,9 @@ def test_every_font_renders_in_overlay_text_and_meme(assets):
         FAMILIES["meme_format"].apply(photo, m, ctx)
 
 
-def test_stress_twenty_thousand_chains(assets, tmp_path):
-    job = StressJob(replace(assets, pool=stress_pool(tmp_path / "pool")))
+@pytest.mark.slow
+def test_stress_twenty_thousand_chains(materials, tmp_path):
+    job = StressJob(replace(materials, pool=stress_pool(tmp_path / "pool")))
     results = list(run_tasks(run_batch, job, range(0, CHAINS, BATCH), workers=2))
     failures = [f for r in results for f in r["failures"]]
     families = sum((r["families"] for r in results), Counter())

@@ -6,9 +6,10 @@ import pytest
 
 from vsc_assets.bench.scale import QUERY_VIDEOS, REFERENCE_VIDEOS, check_capacity
 from vsc_assets.errors import InputError
-from vsc_assets.platform.cli import main
+from vsc_assets.cli.main import main
 
 
+@pytest.mark.slow
 def test_scale_bench_at_100000_images(tmp_path, capsys):
     assert main(["bench", "--scale", "100000", "--scale-outputs", "200000", "--scale-dir", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

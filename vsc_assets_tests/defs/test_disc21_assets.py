@@ -11,29 +11,35 @@ import dagster as dg
 import pytest
 from PIL import Image
 
-from vsc_assets.build.sets import build_colour_partition, build_grey_partition, run_checks
-from vsc_assets.constants import S3, S27
-from vsc_assets.defs.disc21 import disc21_set_assets, disc21_training_images
-from vsc_assets.defs.partitions import disc21_partitions_def
+from vsc_assets.builders.sets import run_checks
+from vsc_assets.catalog import artifacts
+from vsc_assets.catalog.artifacts import BuildContext
+from vsc_assets.definitions import defs
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.io.manifest import read_manifest
+from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
-from vsc_assets.platform.inputs import disc21_inputs
-from vsc_assets_tests.conftest import make_images, make_root
 from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
+from vsc_assets_tests.support import make_images, make_root
 
-ALL = [disc21_training_images, *disc21_set_assets]
+S27, S3 = artifacts.S27.name, artifacts.S3.name
+SETS = [a.name for a in artifacts.CATALOG.partitioned_by(artifacts.DISC21_SOURCES)]
+
+
+def build(layout, artifact, key, base_seed, workers):
+    """One partition of a declared artifact, built as its asset builds it, without Dagster."""
+    return artifact.build(artifact, BuildContext(layout, IdRange.parse(key), base_seed, workers))
 
 
 def materialize(root, key, selection=None, workers=1):
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(disc21_partitions_def.name, [key])
+    instance.add_dynamic_partitions(artifacts.DISC21_SOURCES.name, [key])
     result = dg.materialize(
-        ALL,
+        list(defs.assets),
         instance=instance,
         partition_key=key,
         resources={"vsc_root": VscRoot(root=str(root), workers=workers, base_seed=3)},
-        selection=selection,
+        selection=selection or SETS,
         raise_on_error=False,
     )
     return result
@@ -111,13 +117,13 @@ def test_bad_and_odd_sources_do_not_stop_the_partition(tmp_path):
 def test_files_do_not_depend_on_partitioning_or_workers(tmp_path):
     root = make_root(tmp_path, count=60)
     layout = Layout(root)
-    build_colour_partition(layout, S3, "000000-000005", base_seed=9, workers=1, **disc21_inputs(layout, "000000-000005"))
+    build(layout, artifacts.S3, "000000-000005", base_seed=9, workers=1)
     whole = digests(layout.set_dir(S3))
     shutil.rmtree(layout.set_dir(S3))
-    build_colour_partition(layout, S3, "000000-000001", base_seed=9, workers=2, **disc21_inputs(layout, "000000-000001"))
-    build_colour_partition(layout, S3, "000002-000005", base_seed=9, workers=2, **disc21_inputs(layout, "000002-000005"))
+    build(layout, artifacts.S3, "000000-000001", base_seed=9, workers=2)
+    build(layout, artifacts.S3, "000002-000005", base_seed=9, workers=2)
     assert digests(layout.set_dir(S3)) == whole and len(whole) == 120
-    build_colour_partition(layout, S3, "000000-000005", base_seed=10, workers=1, **disc21_inputs(layout, "000000-000005"))
+    build(layout, artifacts.S3, "000000-000005", base_seed=10, workers=1)
     assert digests(layout.set_dir(S3)) != whole  # the base seed matters
 
 
@@ -135,10 +141,10 @@ def test_rematerializing_restores_byte_identical_files(tmp_path):
 def test_checks_fail_when_they_should(tmp_path):
     root = make_root(tmp_path, count=30)
     layout = Layout(root)
-    report = build_colour_partition(layout, S27, "000000-000002", base_seed=1, workers=1, **disc21_inputs(layout, "000000-000002"))
+    report = build(layout, artifacts.S27, "000000-000002", base_seed=1, workers=1)
     folder = layout.set_dir(S27)
     rows = read_manifest(report.manifest)
-    assert all(c.passed for c in run_checks(folder, rows, "RGB", (0, 2)).values())
+    assert all(c.passed for c in run_checks(folder, rows, "RGB", IdRange(0, 2)).values())
 
     (folder / "1_4.jpg").unlink()
     data = (folder / "2_5.jpg").read_bytes()
@@ -146,15 +152,15 @@ def test_checks_fail_when_they_should(tmp_path):
     Image.new("RGB", (128, 128)).save(folder / "0_6.jpg")
     (folder / "3_0.jpg").write_bytes(data)  # pid 3 is in the range below but in no manifest row
     renamed = [{**r, "name": "x_1.jpg"} if r["name"] == "0_1.jpg" else r for r in rows]
-    checks = run_checks(folder, renamed, "RGB", (0, 3))
+    checks = run_checks(folder, renamed, "RGB", IdRange(0, 3))
     assert not checks["files_per_source"].passed and checks["files_per_source"].details["missing"] == ["1_4.jpg"]
     bad = checks["decodable_256"].details["bad"]
     assert not checks["decodable_256"].passed and len(bad) == 2
     assert any(b.startswith("2_5.jpg") for b in bad) and any(b.startswith("0_6.jpg") for b in bad)
     names = checks["names_parse"]
     assert not names.passed and names.details["bad"] == ["x_1.jpg"] and names.details["unlisted"] == ["3_0.jpg"]
-    assert not run_checks(folder, rows, "L", (0, 2))["decodable_256"].passed  # colour files are not L
-    assert not run_checks(folder, rows, "RGB", (1, 2))["names_parse"].passed  # pid 0 is outside 1..2
+    assert not run_checks(folder, rows, "L", IdRange(0, 2))["decodable_256"].passed  # colour files are not L
+    assert not run_checks(folder, rows, "RGB", IdRange(1, 2))["names_parse"].passed  # pid 0 is outside 1..2
 
 
 def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):
@@ -162,7 +168,7 @@ def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):
 
     root = make_root(tmp_path, count=20)
     with pytest.raises(InputError, match="000000-000001.parquet"):
-        build_grey_partition(Layout(root), S27, S27 + "_bw", "000000-000001", workers=1)
+        build(Layout(root), artifacts.S27_BW, "000000-000001", base_seed=1, workers=1)
     result = materialize(root, "000000-000001", selection=[S27 + "_bw"])
     assert not result.success
     # Deterministic: failed once, in one line, and not retried.
@@ -173,7 +179,7 @@ def test_grey_set_without_its_colour_partition_fails_clearly(tmp_path):
 
 def test_linked_emoji_and_fonts_folders_and_unreadable_ones_never_fail_a_partition(tmp_path):
     """A user's data/emoji and data/fonts made of links, with one unreadable emoji and one unreadable font."""
-    from vsc_assets.augment.assets_pool import AUGLY_EMOJI_DIR, AUGLY_FONTS_DIR
+    from vsc_assets.augment.materials import AUGLY_EMOJI_DIR, AUGLY_FONTS_DIR
 
     root = make_root(tmp_path, count=60)
     emoji, fonts = root / "data" / "emoji", root / "data" / "fonts"

@@ -8,8 +8,8 @@ from fractions import Fraction
 import dagster as dg
 
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.defs.sensors import data_change_sensor
-from vsc_assets_tests.conftest import make_images
+from vsc_assets.definitions import defs
+from vsc_assets_tests.support import make_images
 from vsc_assets_tests.video_oddities import write_numbered
 
 GT_HEADER = "query_id,ref_id,query_start,query_end,ref_start,ref_end\n"
@@ -17,7 +17,7 @@ GT_HEADER = "query_id,ref_id,query_start,query_end,ref_start,ref_end\n"
 
 def tick(instance, root, cursor):
     context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"vsc_root": VscRoot(root=str(root), sources_per_partition=2, videos_per_partition=10)})
-    result = data_change_sensor(context)
+    result = defs.resolve_sensor_def("data_change_sensor")(context)
     for request in result.dynamic_partitions_requests:  # what the daemon does with them
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     runs = sorted((r.partition_key, tuple(sorted(k.to_user_string() for k in r.asset_selection))) for r in result.run_requests)

@@ -7,18 +7,23 @@ from pathlib import Path
 
 import dagster as dg
 import numpy as np
+import pytest
 from PIL import Image
 
-from vsc_assets.build.pair_table import PAIR_TABLE, QUERY_PICKLE, REF_PICKLE
-from vsc_assets.constants import REFERENCE_SET
+from vsc_assets.builders.pair_table import QUERY_PICKLE, REF_PICKLE, table_name
+from vsc_assets.catalog.artifacts import POSITIVE_PAIRS, QUERY_VIDEOS, REFERENCE_VIDEOS
+from vsc_assets.catalog.artifacts import REFERENCE_SET as REFERENCE_SET_ARTIFACT
 from vsc_assets.definitions import defs
-from vsc_assets.defs.partitions import query_videos_partitions_def, reference_videos_partitions_def
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.demo.videos import plan_demo, read_stamp
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
-from vsc_assets_tests.conftest import make_images
+from vsc_assets_tests.support import make_images
 from vsc_assets_tests.video_oddities import write_broken_videos, write_numbered
+
+
+REFERENCE_SET = REFERENCE_SET_ARTIFACT.name
+PAIR_TABLE = table_name(POSITIVE_PAIRS.name)
 
 
 def expected_seconds(duration: Fraction) -> int:
@@ -26,13 +31,14 @@ def expected_seconds(duration: Fraction) -> int:
 
 
 def expected_pairs(segment) -> int:
-    """The SPEC rule again, in exact arithmetic, from the demo's own segments."""
+    """The recipe's rule again, in exact arithmetic, from the demo's own segments."""
     count, u = 0, 1
     while segment.query_start + u < segment.query_end and segment.ref_start + segment.rate * u < segment.ref_end:
         count, u = count + 1, u + 1
     return count
 
 
+@pytest.mark.slow
 def test_demo_counts_match_the_known_durations_and_ground_truth(demo_root):
     root, *_ = demo_root
     references, queries = plan_demo()
@@ -51,6 +57,7 @@ def test_demo_counts_match_the_known_durations_and_ground_truth(demo_root):
     assert len(table) == sum(expected_pairs(s) for q in queries for s in q.segments)
 
 
+@pytest.mark.slow
 def test_demo_frames_obey_the_timestamp_rule_within_half_a_frame(demo_root):
     """Every demo frame carries its time; the frame saved for second k is the one on screen at k."""
     root, *_ = demo_root
@@ -66,6 +73,7 @@ def test_demo_frames_obey_the_timestamp_rule_within_half_a_frame(demo_root):
                 assert abs(stamped - on_screen) < 1 / (2 * video.fps), (video.video_id, k)
 
 
+@pytest.mark.slow
 def test_pair_frames_are_seeked_by_timestamp(demo_root):
     root, *_ = demo_root
     layout = Layout(root)
@@ -80,6 +88,7 @@ def test_pair_frames_are_seeked_by_timestamp(demo_root):
             assert abs(stamped - on_screen) < 1 / (2 * video.fps)
 
 
+@pytest.mark.slow
 def test_pair_layout_is_what_the_training_code_reads(demo_root):
     root, *_ = demo_root
     pairs = Layout(root).pairs_dir
@@ -96,6 +105,7 @@ def test_pair_layout_is_what_the_training_code_reads(demo_root):
     assert [(row["gt_row"], row["u"]) for row in table] == sorted((row["gt_row"], row["u"]) for row in table)
 
 
+@pytest.mark.slow
 def test_reference_pid_is_the_published_sorted_position_on_contiguous_ids(demo_root):
     root, *_ = demo_root
     layout = Layout(root)
@@ -140,7 +150,7 @@ def test_bad_videos_and_ground_truth_rows_are_reported_and_skipped(tmp_path):
     root = _small_root(tmp_path)
     layout = Layout(root)
     instance = dg.DagsterInstance.ephemeral()
-    refs = _materialize(root, ["reference_frames", "training_images_ref1", REFERENCE_SET], reference_videos_partitions_def, "100000-100999", instance)
+    refs = _materialize(root, ["reference_frames", "training_images_ref1", REFERENCE_SET], REFERENCE_VIDEOS, "100000-100999", instance)
     assert refs.success
     meta = refs.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
     assert meta["files"].value == 4 and meta["bad_inputs"].value == 5
@@ -150,7 +160,7 @@ def test_bad_videos_and_ground_truth_rows_are_reported_and_skipped(tmp_path):
     assert sorted(p.name for p in layout.frames_dir("reference").iterdir()) == [f"R100000_{k}.jpg" for k in range(4)]
     assert all(c.passed for c in refs.get_asset_check_evaluations())
 
-    queries = _materialize(root, ["query_frames", "pair_frames"], query_videos_partitions_def, "200000-200999", instance)
+    queries = _materialize(root, ["query_frames", "pair_frames"], QUERY_VIDEOS, "200000-200999", instance)
     assert queries.success
     pairs = dg.materialize(
         list(defs.assets), instance=instance, selection=["positive_pairs"],
@@ -170,17 +180,17 @@ def test_bad_videos_and_ground_truth_rows_are_reported_and_skipped(tmp_path):
 
 
 def test_pair_layout_rebuilds_whole_and_checks_catch_damage(tmp_path):
-    from vsc_assets.build.pair_table import check_pair_layout
+    from vsc_assets.builders.pair_table import check_pair_layout
 
     root = _small_root(tmp_path)
     instance = dg.DagsterInstance.ephemeral()
-    assert _materialize(root, ["pair_frames"], query_videos_partitions_def, "200000-200999", instance).success
+    assert _materialize(root, ["pair_frames"], QUERY_VIDEOS, "200000-200999", instance).success
     result = dg.materialize(list(defs.assets), instance=instance, selection=["positive_pairs"], resources={"vsc_root": VscRoot(root=str(root), workers=1)})
     assert result.success
     pairs = Layout(root).pairs_dir
     shutil.rmtree(pairs / "gt_ref" / "1")
     (pairs / "gt_query" / "0" / "extra.jpg").write_bytes(b"x")
-    checks = check_pair_layout(pairs)
+    checks = check_pair_layout(pairs, PAIR_TABLE)
     assert not checks["pair_files_exist"].passed and not checks["pickles_match_folders"].passed
     result = dg.materialize(list(defs.assets), instance=instance, selection=["positive_pairs"], resources={"vsc_root": VscRoot(root=str(root), workers=1)})
     assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
@@ -210,7 +220,7 @@ def test_segments_past_a_videos_end_keep_every_readable_pair(tmp_path):
     )
     layout = Layout(root)
     instance = dg.DagsterInstance.ephemeral()
-    staged = _materialize(root, ["pair_frames"], query_videos_partitions_def, "200000-200999", instance)
+    staged = _materialize(root, ["pair_frames"], QUERY_VIDEOS, "200000-200999", instance)
     assert staged.success
     meta = staged.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
     assert meta["candidate_pairs"].value == 13 and meta["staged_pairs"].value == 6 and meta["skipped_rows"].value == 0
@@ -244,7 +254,7 @@ def test_segments_past_a_videos_end_keep_every_readable_pair(tmp_path):
 
 
 def test_an_old_layout_root_is_adopted_without_recomputing(tmp_path):
-    from vsc_assets.platform.runner import materialize_missing
+    from vsc_assets.runs.materialize import materialize_missing
 
     root = _small_root(tmp_path)
     layout = Layout(root)
@@ -266,7 +276,7 @@ def test_an_old_layout_root_is_adopted_without_recomputing(tmp_path):
 
 
 def test_an_old_folder_beside_a_new_one_is_merged(tmp_path):
-    from vsc_assets.build.frames import adopt_old_frame_folders
+    from vsc_assets.builders.frames import adopt_old_frame_folders
 
     layout = Layout(tmp_path)
     old, new = layout.old_frames_dir("query"), layout.frames_dir("query")

@@ -61,8 +61,8 @@ def test_ground_truth_without_its_columns_is_a_clear_error(tmp_path):
 
 
 def test_shuffle_is_a_seeded_permutation():
-    a = shuffled_numbers(1000, 7)
+    a = shuffled_numbers(1000, 7, "positive_pairs")
     assert sorted(a.tolist()) == list(range(1000))
-    assert np.array_equal(a, shuffled_numbers(1000, 7))
-    assert not np.array_equal(a, shuffled_numbers(1000, 8))
+    assert np.array_equal(a, shuffled_numbers(1000, 7, "positive_pairs"))
+    assert not np.array_equal(a, shuffled_numbers(1000, 8, "positive_pairs"))
     assert not np.array_equal(a, np.arange(1000))

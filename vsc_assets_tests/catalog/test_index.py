@@ -6,8 +6,9 @@ import time
 import pyarrow.parquet as pq
 
 from vsc_assets.layout import Layout
-from vsc_assets.platform.index import forget, refresh
-from vsc_assets.platform.inputs import disc21_listing, disc21_sources_in, source_count, videos
+from vsc_assets.catalog.index import forget, refresh
+from vsc_assets.keys import IdRange
+from vsc_assets.catalog.inputs import disc21_listing, disc21_sources_in, source_count, videos
 
 
 def _quiet(folder, seconds_ago=10):
@@ -80,8 +81,8 @@ def test_partitions_read_their_slice_of_the_index(tmp_path):
         (layout.disc21_dir / f"T{i:06d}.jpg").write_bytes(b"x")
     listing = disc21_listing(layout)
     assert source_count(listing) == 3  # T0, T10, T20
-    assert [(s.path.name, s.pid) for s in disc21_sources_in(listing, "000001-000002")] == [("T000010.jpg", 1), ("T000020.jpg", 2)]
-    assert disc21_sources_in(listing, "000003-000004") == []
+    assert [(s.path.name, s.pid) for s in disc21_sources_in(listing, IdRange(1, 2))] == [("T000010.jpg", 1), ("T000020.jpg", 2)]
+    assert disc21_sources_in(listing, IdRange(3, 4)) == []
 
     folder = layout.videos_dir("reference")
     folder.mkdir(parents=True)
@@ -89,5 +90,5 @@ def test_partitions_read_their_slice_of_the_index(tmp_path):
         (folder / name).write_bytes(b"v")
     found = videos(layout, "reference")
     assert found.ids == ["R99", "R100002", "R100010"] and found.numbers == [99, 100002, 100010]
-    assert list(found.in_key("100000-100009")) == ["R100002"]
+    assert list(found.in_range(IdRange(100000, 100009))) == ["R100002"]
     assert sorted(s["file"] for s in found.skipped) == ["Q200000.mp4", "R100003.avi"]

@@ -1,4 +1,6 @@
-"""Turning reports of the pure builders into what the Dagster UI shows."""
+"""Turning the builders' reports into what the Dagster UI shows: metadata, previews, check results."""
+
+from __future__ import annotations
 
 import os
 import socket
@@ -6,12 +8,16 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from vsc_assets.build.outputs import CheckOutcome
-from vsc_assets.build.sets import PartitionReport
+from vsc_assets import progress
+from vsc_assets.builders.frames import VideoReport
+from vsc_assets.builders.pair_frames import StageReport
+from vsc_assets.builders.pair_table import PairReport
+from vsc_assets.builders.sets import SetReport
+from vsc_assets.builders.writer import CheckOutcome, FilesReport
+from vsc_assets.catalog.artifacts import Report
 from vsc_assets.defs.resources import celery_worker_name
 from vsc_assets.errors import InputError
 from vsc_assets.io.contact_sheet import markdown_image
-from vsc_assets.platform import progress
 
 
 @contextmanager
@@ -70,12 +76,12 @@ def skipped_inputs(rows: list[dict], pairs_by_row: list[dict]) -> list[dict]:
 def check_results(checks: dict[str, CheckOutcome]) -> list[dg.AssetCheckResult]:
     return [
         dg.AssetCheckResult(
-            check_name=name,
+            check_name=outcome.name,
             passed=outcome.passed,
             description=outcome.description,
             metadata={k: dg.MetadataValue.json(v) if isinstance(v, list) else v for k, v in outcome.details.items()},
         )
-        for name, outcome in checks.items()
+        for outcome in checks.values()
     ]
 
 
@@ -86,9 +92,7 @@ def built_by() -> dict:
     return {"host": dg.MetadataValue.text(socket.gethostname()), "worker": dg.MetadataValue.text(worker)}
 
 
-def materialize_result(
-    metadata: dict, checks: dict[str, CheckOutcome], preview: bytes | None, preview_alt: str
-) -> dg.MaterializeResult:
+def _result(metadata: dict, checks: dict[str, CheckOutcome], preview: bytes | None, preview_alt: str) -> dg.MaterializeResult:
     metadata.update(built_by())
     if preview:
         metadata["preview"] = dg.MetadataValue.md(markdown_image(preview, preview_alt))
@@ -97,7 +101,7 @@ def materialize_result(
 
 FAMILY_TABLE = dg.TableSchema(
     columns=[
-        dg.TableColumn("family", "string", description="augmentation family (SPEC.md)"),
+        dg.TableColumn("family", "string", description="augmentation family (docs/recipe.md)"),
         dg.TableColumn("files", "int", description="output files whose chain applied it"),
         dg.TableColumn("share", "float", description="fraction of the partition's chains"),
     ]
@@ -113,17 +117,77 @@ def family_table(counts: dict[str, int], chains: int) -> dg.MetadataValue:
     return dg.MetadataValue.table(records, schema=FAMILY_TABLE)
 
 
-def partition_result(report: PartitionReport) -> dg.MaterializeResult:
-    metadata = {
+def _files_metadata(report) -> dict:
+    """What every partition of files shows: its count, the inputs it skipped and why, its time and manifest."""
+    return {
         "files": dg.MetadataValue.int(report.files),
-        "sources": dg.MetadataValue.int(report.sources),
         "bad_inputs": dg.MetadataValue.int(len(report.bad_inputs)),
         "bad_input_list": dg.MetadataValue.md(problems_markdown(report.bad_inputs)),
         "skipped_first": skipped_first(report.bad_inputs),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+        "manifest": dg.MetadataValue.path(str(report.manifest)),
+    }
+
+
+def _set_result(report: SetReport) -> dg.MaterializeResult:
+    metadata = {
+        **_files_metadata(report),
+        "sources": dg.MetadataValue.int(report.sources),
         "images_per_second": dg.MetadataValue.float(round(report.images_per_second, 1)),
         "files_with_fallbacks": dg.MetadataValue.int(report.fallback_files),
         "family_counts": family_table(report.family_counts, report.chains),
+    }
+    return _result(metadata, report.checks, report.preview, "20 variants of one source")
+
+
+def _video_result(report: VideoReport) -> dg.MaterializeResult:
+    metadata = {
+        **_files_metadata(report),
+        "videos": dg.MetadataValue.int(report.videos),
+        "frames_per_second": dg.MetadataValue.float(round(report.per_second, 1)),
+    }
+    return _result(metadata, report.checks, report.preview, "frames")
+
+
+def _stage_result(report: StageReport) -> dg.MaterializeResult:
+    metadata = {
+        "candidate_pairs": dg.MetadataValue.int(report.candidates),
+        "staged_pairs": dg.MetadataValue.int(report.staged),
+        "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
+        "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
+        **skipped_pairs_metadata(report.skipped_pairs),
+        "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
+        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         "manifest": dg.MetadataValue.path(str(report.manifest)),
     }
-    return materialize_result(metadata, report.checks, report.preview, "20 variants of one source")
+    return _result(metadata, {}, None, "")
+
+
+def _pairs_result(report: PairReport) -> dg.MaterializeResult:
+    metadata = {
+        "pairs": dg.MetadataValue.int(report.pairs),
+        "ground_truth_rows_used": dg.MetadataValue.int(report.rows_used),
+        "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
+        "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
+        "unreadable_pairs": dg.MetadataValue.int(report.unreadable_pairs),
+        **skipped_pairs_metadata(report.skipped_pairs),
+        "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
+        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+        "table": dg.MetadataValue.path(str(report.table)),
+        "skipped_manifest": dg.MetadataValue.path(str(report.manifest)),
+    }
+    return _result(metadata, report.checks, report.preview, "query | reference")
+
+
+def _files_result(report: FilesReport) -> dg.MaterializeResult:
+    return _result(_files_metadata(report), report.checks, report.preview, "files")
+
+
+RESULTS = {SetReport: _set_result, VideoReport: _video_result, StageReport: _stage_result, PairReport: _pairs_result}
+
+
+def materialize_result(context: dg.AssetExecutionContext, report: Report) -> dg.MaterializeResult:
+    """What one step shows: its report's metadata, preview and check results; notes go to the log."""
+    for note in getattr(report, "notes", ()):
+        context.log.info(note)
+    return RESULTS.get(type(report), _files_result)(report)

@@ -2,14 +2,17 @@
 
 import pytest
 
-from vsc_assets.build.chunks import keys_to_add, parse_range_key, range_key
+from vsc_assets.keys import IdRange, keys_to_add, range_key
 
 
 def test_round_trip_and_bad_keys():
-    assert parse_range_key(range_key(500, 999)) == (500, 999)
+    ids = IdRange.parse(range_key(500, 999))
+    assert ids == IdRange(500, 999) and ids.key == "000500-000999"
+    assert 500 in ids and 999 in ids and 1000 not in ids and list(ids)[:2] == [500, 501]
+    assert ids.shifted(-500) == IdRange(0, 499)
     for bad in ("0-1", "000010-000001", "abc", "000000-000001x"):
         with pytest.raises(ValueError):
-            parse_range_key(bad)
+            IdRange.parse(bad)
 
 
 def test_contiguous_ids_chunk_from_zero():
@@ -30,7 +33,7 @@ def test_a_new_chunk_size_never_overlaps_existing_keys():
 
 def _keys_by_brute_force(ids, existing, per):
     """The rule stated plainly: for each uncovered id, its aligned chunk clipped by every key so far."""
-    ranges = [parse_range_key(k) for k in existing]
+    ranges = [(r.first, r.last) for r in map(IdRange.parse, existing)]
     added = []
     for n in sorted(set(ids)):
         if any(a <= n <= b for a, b in ranges + added):

@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 
-from vsc_assets.constants import ARTIFACTS, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
+from vsc_assets import progress
+from vsc_assets.catalog.artifacts import CATALOG
+from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.errors import InputError
 from vsc_assets.layout import Layout, resolve_root
-from vsc_assets.platform import progress
 
 DEMO_SOURCES_PER_PARTITION = 50
 DEMO_VIDEOS_PER_PARTITION = 5
@@ -34,10 +35,10 @@ def _layout(args) -> Layout:
 
 
 def _selection(text: str | None, layout: Layout) -> list[str]:
-    from vsc_assets.platform.runner import available_artifacts
+    from vsc_assets.catalog.preflight import available
 
     if not text:
-        selection = available_artifacts(layout)
+        selection = available(layout)
         if not selection:
             raise UsageError(
                 f"no input under {layout.root}: neither {layout.disc21_dir} nor {layout.train_dir} holds data",
@@ -45,15 +46,16 @@ def _selection(text: str | None, layout: Layout) -> list[str]:
             )
         return selection
     names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ARTIFACTS]
+    unknown = [n for n in names if n not in CATALOG.names]
     if unknown:
-        raise UsageError(f"unknown asset(s) {', '.join(unknown)}", f"choose from {', '.join(ARTIFACTS)}")
-    return [n for n in ARTIFACTS if n in names]
+        raise UsageError(f"unknown asset(s) {', '.join(unknown)}", f"choose from {', '.join(CATALOG.names)}")
+    return CATALOG.ordered(names)
 
 
 def cmd_materialize(args) -> int:
-    from vsc_assets.platform.preflight import root_problems
-    from vsc_assets.platform.runner import file_counts, materialize_missing
+    from vsc_assets.catalog.preflight import root_problems
+    from vsc_assets.runs.materialize import materialize_missing
+    from vsc_assets.runs.plan import file_counts
 
     layout = _layout(args)
     selection = _selection(args.select, layout)
@@ -83,15 +85,14 @@ def cmd_materialize(args) -> int:
             f"{len(summary.failed)} partition(s) failed, {len(summary.failed_checks)} check(s) failed",
             "the lines above name the cause; `dagster dev` shows the runs' logs",
         )
-    shown = selection + (["pair_frames"] if summary.ran("pair_frames") and "pair_frames" not in selection else [])
-    print(json.dumps(file_counts(layout, shown)))
+    print(json.dumps(file_counts(layout, [*selection, *summary.materialized])))
     return 0 if summary.ok else 1
 
 
 def cmd_demo(args) -> int:
-    from vsc_assets.build.parallel import default_workers
     from vsc_assets.demo.images import make_disc21_demo
     from vsc_assets.demo.videos import make_vsc_demo
+    from vsc_assets.parallel import default_workers
 
     layout = _layout(args)
     workers = args.workers or default_workers()
@@ -108,7 +109,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_register(args) -> int:
-    from vsc_assets.platform.runner import open_instance, register_partitions
+    from vsc_assets.runs.instance import open_instance, register_partitions
 
     layout = _layout(args)
     added = register_partitions(open_instance(layout), layout, args.sources_per_partition, args.videos_per_partition)
@@ -142,7 +143,7 @@ def cmd_worker(args) -> int:
     from pathlib import Path
 
     from vsc_assets.defs.resources import STEP_WORKERS_ENV
-    from vsc_assets.platform.runner import open_instance
+    from vsc_assets.runs.instance import open_instance
 
     # dagster-celery starts `celery` by name: both from this environment first.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -181,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--select",
             metavar="ASSETS",
-            help=f"comma-separated assets, of: {', '.join(ARTIFACTS)} (default: every one whose inputs exist)",
+            help=f"comma-separated assets, of: {', '.join(CATALOG.names)} (default: every one whose inputs exist)",
         )
         p.add_argument("--workers", type=int, default=0, help="worker processes per run (default: all cores)")
         return with_chunks(p)

@@ -1,4 +1,5 @@
-"""The overlay pool, fonts and emoji: listed once per run, then passed to workers.
+"""The materials a chain draws from: the overlay pool, fonts and emoji, listed once per run,
+then passed to workers.
 
 Families refer to these by name (pool file name, font file name, emoji path
 relative to the emoji folder), so a record stays meaningful on another machine.
@@ -43,7 +44,7 @@ class FolderPool(Sequence):
 
 
 @dataclass(frozen=True)
-class AugmentAssets:
+class Materials:
     pool: Sequence[Path]  # a FolderPool, or any paths
     fonts: tuple[Path, ...]  # .ttf files that have their .pkl character list beside them
     emoji: tuple[Path, ...]
@@ -101,13 +102,13 @@ def list_fonts(folder: Path) -> tuple[Path, ...]:
     )
 
 
-def list_assets(
+def list_materials(
     pool_dir: Path | None,
     disc21_dir: Path,
     fonts_dir: Path | None = None,
     emoji_dir: Path | None = None,
     pool: Sequence[Path] | None = None,
-) -> AugmentAssets:
+) -> Materials:
     """List everything once. Without a pool folder, the DISC21 images ending in 9 are the pool.
 
     ``pool``, when given, is that pool already listed (the platform keeps an index of big folders).
@@ -127,7 +128,7 @@ def list_assets(
     if emoji_dir is None or not _pngs_below(emoji_dir):
         emoji_dir = AUGLY_EMOJI_DIR
     emoji = _pngs_below(emoji_dir)
-    return AugmentAssets(pool=pool, fonts=fonts, emoji=emoji, emoji_dir=emoji_dir)
+    return Materials(pool=pool, fonts=fonts, emoji=emoji, emoji_dir=emoji_dir)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,0 +1,194 @@
+"""Families that combine the image with something else: image_opaque (5), overlay_stripes (15),
+overlay_emoji (20), overlay_onto_image (23), stack (24)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import augly.image.functional as F
+from PIL import Image
+
+from vsc_assets.augment.families.base import Family, colour, pick, pool_image, randint, scale_free, square, uniform
+from vsc_assets.augment.materials import load_emoji
+from vsc_assets.constants import OUTPUT_SIZE
+
+# ---------------------------------------------------------------- 5 image_opaque
+
+
+class ImageOpaqueParams(TypedDict):
+    opacity: float
+    pool_image: str  # a pool file name
+
+
+def sample_image_opaque(rng, ctx) -> ImageOpaqueParams:
+    pool = ctx.materials.pool
+    return {"opacity": uniform(rng, 0.2, 1.0), "pool_image": pool[pick(rng, pool)].name}
+
+
+def apply_image_opaque(img, p: ImageOpaqueParams, ctx):
+    background = square(pool_image(p["pool_image"], "image_opaque", ctx))
+    return F.overlay_image(
+        background, overlay=square(img), opacity=p["opacity"], overlay_size=1.0, x_pos=0.0, y_pos=0.0
+    ).convert("RGB")
+
+
+IMAGE_OPAQUE = Family(
+    "image_opaque", sample_image_opaque, apply_image_opaque, ImageOpaqueParams, ends_at_256=True, **scale_free()
+)
+
+# ---------------------------------------------------------------- 15 overlay_stripes
+
+
+class OverlayStripesParams(TypedDict):
+    line_width: float
+    line_color: list[int]
+    line_angle: int
+    line_density: float
+    line_opacity: float
+
+
+def sample_overlay_stripes(rng, ctx) -> OverlayStripesParams:
+    return {
+        "line_width": uniform(rng, 0.0, 1.0),
+        "line_color": colour(rng),
+        "line_angle": randint(rng, 0, 360),
+        "line_density": uniform(rng, 0.0, 1.0),
+        "line_opacity": uniform(rng, 0.0, 1.0),
+    }
+
+
+def apply_overlay_stripes(img, p: OverlayStripesParams, ctx):
+    return F.overlay_stripes(
+        img,
+        line_width=p["line_width"],
+        line_color=tuple(p["line_color"]),
+        line_angle=p["line_angle"],
+        line_density=p["line_density"],
+        line_opacity=p["line_opacity"],
+    )
+
+
+OVERLAY_STRIPES = Family(
+    "overlay_stripes", sample_overlay_stripes, apply_overlay_stripes, OverlayStripesParams, **scale_free()
+)
+
+# ---------------------------------------------------------------- 20 overlay_emoji
+
+
+class OverlayEmojiParams(TypedDict):
+    emoji: str  # path relative to the emoji folder
+    opacity: float
+    emoji_size: float
+    x_pos: float
+    y_pos: float
+
+
+def sample_overlay_emoji(rng, ctx) -> OverlayEmojiParams:
+    emoji = ctx.materials.emoji
+    return {
+        "emoji": ctx.materials.emoji_name(emoji[pick(rng, emoji)]),
+        "opacity": uniform(rng, 0.2, 1.0),
+        "emoji_size": uniform(rng, 0.2, 1.0),
+        "x_pos": uniform(rng, 0.0, 0.5),
+        "y_pos": uniform(rng, 0.0, 0.5),
+    }
+
+
+def apply_overlay_emoji(img, p: OverlayEmojiParams, ctx):
+    # AugLy's overlay_emoji is overlay_image with the emoji file; the emoji is
+    # opened here (links resolved) because AugLy's own path check rejects symlinks.
+    emoji, problem = load_emoji(ctx.materials.emoji_path(p["emoji"]))
+    if problem:
+        ctx.fallback("overlay_emoji", "emoji unreadable, not overlaid", emoji=p["emoji"], error=problem)
+        return img
+    return F.overlay_image(
+        img,
+        overlay=emoji,
+        opacity=p["opacity"],
+        overlay_size=p["emoji_size"],
+        x_pos=p["x_pos"],
+        y_pos=p["y_pos"],
+    )
+
+
+OVERLAY_EMOJI = Family("overlay_emoji", sample_overlay_emoji, apply_overlay_emoji, OverlayEmojiParams, **scale_free())
+
+# ---------------------------------------------------------------- 23 overlay_onto_image
+
+
+class OverlayOntoImageParams(TypedDict):
+    pool_image: str
+    opacity: float
+    overlay_size: float  # the inset's height, as a fraction of the background's
+    x_pos: float
+    y_pos: float
+
+
+def sample_overlay_onto_image(rng, ctx) -> OverlayOntoImageParams:
+    pool = ctx.materials.pool
+    return {
+        "pool_image": pool[pick(rng, pool)].name,
+        "opacity": uniform(rng, 0.6, 1.0),
+        "overlay_size": uniform(rng, 0.5, 1.0),
+        "x_pos": uniform(rng, 0.0, 0.5),
+        "y_pos": uniform(rng, 0.0, 0.5),
+    }
+
+
+def apply_overlay_onto_image(img, p: OverlayOntoImageParams, ctx):
+    background = pool_image(p["pool_image"], "overlay_onto_image", ctx)
+    inset_h = max(1, int(background.height * p["overlay_size"]))
+    scale_bg = int(img.width * inset_h / img.height) < 1
+    if scale_bg:
+        ctx.fallback("overlay_onto_image", "inset would be 0 px wide, background scaled to the image")
+    out = F.overlay_onto_background_image(
+        img,
+        background_image=background,
+        opacity=p["opacity"],
+        overlay_size=p["overlay_size"],
+        x_pos=p["x_pos"],
+        y_pos=p["y_pos"],
+        scale_bg=scale_bg,
+    )
+    return square(out.convert("RGB"))
+
+
+def _inset_extent(p: OverlayOntoImageParams, w: float, h: float, pool_size) -> float:
+    # The image becomes an inset overlay_size of the background's height, then the
+    # background goes to 256x256: per axis, h / inset height * background side / 256
+    # (bounded with the background's longer side as its height: EXIF may turn it).
+    bg_short, bg_long = sorted(pool_size(p["pool_image"]))
+    inset_h = max(1, int(bg_long * p["overlay_size"]))
+    return (h / inset_h) * bg_short / OUTPUT_SIZE
+
+
+OVERLAY_ONTO_IMAGE = Family(
+    "overlay_onto_image", sample_overlay_onto_image, apply_overlay_onto_image, OverlayOntoImageParams,
+    ends_at_256=True, **scale_free(extent=_inset_extent),
+)  # fmt: skip
+
+# ---------------------------------------------------------------- 24 stack
+
+
+class StackParams(TypedDict):
+    pool_image: str
+    order: int  # 0: the image first
+    direction: int  # 0: side by side, 1: one above the other
+
+
+def sample_stack(rng, ctx) -> StackParams:
+    pool = ctx.materials.pool
+    return {"pool_image": pool[pick(rng, pool)].name, "order": randint(rng, 0, 1), "direction": randint(rng, 0, 1)}
+
+
+def apply_stack(img, p: StackParams, ctx):
+    other = square(pool_image(p["pool_image"], "stack", ctx))
+    first, second = (square(img), other) if p["order"] == 0 else (other, square(img))
+    horizontal = p["direction"] == 0
+    canvas = Image.new("RGB", (OUTPUT_SIZE * 2, OUTPUT_SIZE) if horizontal else (OUTPUT_SIZE, OUTPUT_SIZE * 2))
+    canvas.paste(first, (0, 0))
+    canvas.paste(second, (OUTPUT_SIZE, 0) if horizontal else (0, OUTPUT_SIZE))
+    return square(canvas)
+
+
+STACK = Family("stack", sample_stack, apply_stack, StackParams, ends_at_256=True, **scale_free())

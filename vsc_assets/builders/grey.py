@@ -1,0 +1,72 @@
+"""Building one partition of a greyscale set from its colour set's partition, without Dagster."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from vsc_assets.builders.sets import SetReport, finish_set
+from vsc_assets.builders.writer import PartitionWriter, Progress, Target
+from vsc_assets.constants import OUTPUT_SIZE
+from vsc_assets.io.images import encode_jpeg, verified_size
+from vsc_assets.keys import IdRange
+from vsc_assets.parallel import run_tasks
+
+
+@dataclass(frozen=True)
+class GreyTask:
+    colour_dir: Path
+    target: Target
+
+
+def greyscale_files(task: GreyTask, names: list[str]) -> list[tuple[str | None, int | None]]:
+    """Convert each colour file to single-channel L, then decode it back from disk in full;
+    returns (error or None, size of the verified file or None) per name."""
+    results = []
+    for name in names:
+        try:
+            with Image.open(task.colour_dir / name) as im:
+                grey = im.convert("L")
+            task.target.write(name, encode_jpeg(grey))
+        except OSError as exc:
+            results.append((f"{task.colour_dir / name}: {exc}", None))
+            continue
+        results.append((None, verified_size(task.target.folder / name, (OUTPUT_SIZE, OUTPUT_SIZE), "L")))
+    return results
+
+
+def build_grey_partition(
+    writer: PartitionWriter,
+    grey_set: str,
+    colour_dir: Path,
+    colour_rows: list[dict],
+    workers: int,
+    pid_range: IdRange,
+    progress: Progress | None = None,
+) -> SetReport:
+    """``colour_rows``: the manifest of the same partition of the colour set, whose files are in ``colour_dir``."""
+    started = time.perf_counter()
+    task = GreyTask(colour_dir, writer.open())
+    by_source: dict[int, list[dict]] = {}
+    for row in colour_rows:
+        if not row["error"]:
+            by_source.setdefault(row["pid"], []).append(row)
+    batches = list(by_source.values())
+    rows = [r for r in colour_rows if r["error"]]
+    verified: dict[str, int] = {}
+    work_started = time.perf_counter()
+    for done, (batch, results) in enumerate(
+        zip(batches, run_tasks(greyscale_files, task, [[r["name"] for r in b] for b in batches], workers)),
+        start=1,
+    ):
+        for row, (error, size) in zip(batch, results):
+            rows.append({**row, "error": error} if error else row)
+            if size is not None:
+                verified[row["name"]] = size
+        if progress:
+            progress(done, len(batches))
+    work_seconds = time.perf_counter() - work_started
+    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified)

@@ -1,0 +1,48 @@
+"""The middle second's frame of each reference video (docs/recipe.md, artifact 4), without Dagster."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from vsc_assets.builders.frames import FRAMES_SCHEMA, VideoReport, bad_videos, frame_preview
+from vsc_assets.builders.writer import CheckSpec, PartitionWriter
+from vsc_assets.video.timing import middle_second
+
+SELECTED_FRAME = CheckSpec("selected_frame_exists", "exactly one selected frame per readable reference video")
+SELECTED_CHECKS = (SELECTED_FRAME,)
+
+
+def build_selected_partition(writer: PartitionWriter, frame_rows: list[dict], frames_dir: Path) -> VideoReport:
+    """Copy the middle second's frame of each video; ``frame_rows`` is the frames partition's manifest."""
+    started = time.perf_counter()
+    target = writer.open()
+    by_video: dict[str, list[dict]] = {}
+    rows = [r for r in frame_rows if r["error"]]
+    for r in frame_rows:
+        if not r["error"]:
+            by_video.setdefault(r["video_id"], []).append(r)
+    for _, video_rows in sorted(by_video.items()):
+        k = middle_second(sorted(r["k"] for r in video_rows))
+        chosen = next(r for r in video_rows if r["k"] == k)
+        target.write(chosen["name"], (frames_dir / chosen["name"]).read_bytes())
+        rows.append(chosen)
+    names = [r["name"] for r in rows if r["name"]]
+    written = writer.finish(rows, FRAMES_SCHEMA, names, frame_preview(names))
+    missing = [n for n in names if not (writer.folder / n).is_file()]
+    # Any other second of the video in the selected folder: one stat per frame the video has.
+    chosen_names = set(names)
+    extra = sorted(
+        {r["video_id"] for r in frame_rows if r["name"] and r["name"] not in chosen_names and (writer.folder / r["name"]).exists()}
+    )
+    return VideoReport(
+        asset=writer.asset,
+        partition_key=writer.partition_key,
+        videos=len(by_video) + len([r for r in rows if r["error"]]),
+        files=len(names),
+        seconds=time.perf_counter() - started,
+        bad_inputs=bad_videos(rows),
+        manifest=written.manifest,
+        preview=written.preview,
+        checks={SELECTED_FRAME.name: SELECTED_FRAME.outcome(not missing and not extra, missing=missing[:20], not_exactly_one=extra[:20])},
+    )

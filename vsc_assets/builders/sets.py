@@ -1,0 +1,231 @@
+"""Building one partition of an augmented colour set, without Dagster.
+
+The builder is handed everything it reads (its sources, the materials, the
+partition's writer) and returns a report; the Dagster layer turns that into
+metadata and check results, and the benchmarks and tests call it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vsc_assets.augment.generate import SetJob, Source, output_name, render_source
+from vsc_assets.augment.materials import Materials
+from vsc_assets.augment.record import record_json
+from vsc_assets.builders.writer import CheckOutcome, CheckSpec, PartitionWriter, Progress, Target, outcomes
+from vsc_assets.constants import OUTPUT_SIZE, VARIANTS_PER_SOURCE
+from vsc_assets.io.images import BadImageError, jpeg_problems, load_rgb, verified_size
+from vsc_assets.io.manifest import AUGMENTED_SCHEMA
+from vsc_assets.keys import IdRange
+from vsc_assets.parallel import run_tasks
+
+NAME_RE = re.compile(r"^(\d+)_(\d+)\.jpg$")
+
+FILES_PER_SOURCE = CheckSpec("files_per_source", f"{VARIANTS_PER_SOURCE} files for every readable source of the partition")
+DECODABLE_256 = CheckSpec("decodable_256", f"every file a decodable {OUTPUT_SIZE}x{OUTPUT_SIZE} JPEG of the set's mode")
+NAMES_PARSE = CheckSpec(
+    "names_parse", "every file of the partition is named {pid}_{j}.jpg with a pid of its range, and listed in its manifest"
+)
+SET_CHECKS = (FILES_PER_SOURCE, DECODABLE_256, NAMES_PARSE)
+
+
+@dataclass
+class SetReport:
+    set_name: str
+    partition_key: str
+    sources: int
+    files: int
+    seconds: float
+    bad_inputs: list[dict]
+    manifest: Path
+    preview: bytes | None
+    family_counts: dict
+    fallback_files: int
+    checks: dict[str, CheckOutcome]
+    chains: int = 0  # files made by a chain (variant 0, the plain resize, is not one)
+    work_seconds: float = 0.0  # inside the per-source (or per-file) work; the rest is bookkeeping
+    verified: dict[str, int] = field(default_factory=dict)  # files the workers decoded in full, by size
+
+    @property
+    def bookkeeping_seconds(self) -> float:
+        return max(0.0, self.seconds - self.work_seconds)
+
+    @property
+    def images_per_second(self) -> float:
+        return self.files / self.seconds if self.seconds > 0 else 0.0
+
+
+# ------------------------------------------------------------------ checks
+
+
+def check_files_per_source(folder: Path, pids: list[int]) -> CheckOutcome:
+    missing = [
+        output_name(pid, j)
+        for pid in pids
+        for j in range(VARIANTS_PER_SOURCE)
+        if not (folder / output_name(pid, j)).is_file()
+    ]
+    return FILES_PER_SOURCE.outcome(not missing, missing=missing[:20], missing_count=len(missing))
+
+
+def check_decodable(folder: Path, pids: list[int], mode: str, verified: dict[str, int] | None = None) -> CheckOutcome:
+    """``verified``: files the workers decoded in full after writing them, by size then."""
+    names = [output_name(pid, j) for pid in pids for j in range(VARIANTS_PER_SOURCE)]
+    bad = jpeg_problems(folder, names, (OUTPUT_SIZE, OUTPUT_SIZE), mode, verified)
+    return DECODABLE_256.outcome(not bad, bad=bad[:20], bad_count=len(bad))
+
+
+def check_names(folder: Path, rows: list[dict], pid_range: IdRange) -> CheckOutcome:
+    """Training code takes the class from int(name.split('_')[0]): every name of the partition
+    parses to a pid of its range, and no file of its range is one the manifest does not list.
+
+    Looks only at this partition's names (one stat per unlisted name of its range), never
+    at the folder other partitions share.
+    """
+    names = [r["name"] for r in rows if r["name"]]
+    bad = []
+    for name in names:
+        match = NAME_RE.match(name)
+        if not match or int(match.group(1)) not in pid_range or int(match.group(2)) >= VARIANTS_PER_SOURCE:
+            bad.append(name)
+    bad += sorted(n for n, count in Counter(names).items() if count > 1)
+    listed = {r["pid"] for r in rows if r["name"]}
+    strays = [
+        output_name(pid, j)
+        for pid in pid_range
+        if pid not in listed
+        for j in range(VARIANTS_PER_SOURCE)
+        if (folder / output_name(pid, j)).exists()
+    ]
+    return NAMES_PARSE.outcome(
+        not bad and not strays, bad=bad[:20], bad_count=len(bad), unlisted=strays[:20], unlisted_count=len(strays)
+    )
+
+
+def run_checks(
+    folder: Path, rows: list[dict], mode: str, pid_range: IdRange, verified: dict[str, int] | None = None
+) -> dict[str, CheckOutcome]:
+    pids = sorted({r["pid"] for r in rows if not r["error"]})
+    return outcomes(
+        check_files_per_source(folder, pids),
+        check_decodable(folder, pids, mode, verified),
+        check_names(folder, rows, pid_range),
+    )
+
+
+# ------------------------------------------------------------------ the per-source work
+
+
+@dataclass(frozen=True)
+class SetTask:
+    """What every worker of one partition shares: the set's recipe and materials, and where to write."""
+
+    job: SetJob
+    target: Target
+
+
+def augment_source(task: SetTask, source: Source) -> list[dict]:
+    """Write the 20 files of one source; return its manifest rows (one error row if unreadable)."""
+    base = {"pid": source.pid, "source_file": source.path.name}
+    try:
+        image, info = load_rgb(source.path)
+    except BadImageError as exc:
+        return [{**base, "name": None, "variant": None, "record": None, "error": exc.reason}]
+    rows = []
+    for name, data, record in render_source(task.job, source, image, info):
+        task.target.write(name, data)
+        rows.append({**base, "name": name, "variant": record["variant"], "record": record_json(record), "error": None})
+    return rows
+
+
+def made_and_verified(task: SetTask, item: tuple) -> tuple[list[dict], dict[str, int]]:
+    """Runs in a worker: the per-source work, then a full decode of every file it wrote, read
+    back from disk. Returns the rows and the size of each file that decoded, so the
+    partition's check, run in one process afterwards, need only see those files unchanged."""
+    work, source = item
+    rows = work(task, source)
+    sizes = {row["name"]: verified_size(task.target.folder / row["name"], (OUTPUT_SIZE, OUTPUT_SIZE), "RGB") for row in rows if row["name"]}
+    return rows, {name: n for name, n in sizes.items() if n is not None}
+
+
+# ------------------------------------------------------------------ one partition
+
+
+def build_colour_partition(
+    writer: PartitionWriter,
+    set_name: str,
+    base_seed: int,
+    workers: int,
+    sources: list[Source],
+    materials: Materials,
+    pid_range: IdRange,
+    progress: Progress | None = None,
+    work=augment_source,
+) -> SetReport:
+    """``work`` is the per-source work: the scale benchmark swaps in a copy of ready files to time everything else."""
+    started = time.perf_counter()
+    task = SetTask(SetJob(set_name, base_seed, materials), writer.open())
+    rows: list[dict] = []
+    verified: dict[str, int] = {}
+    work_started = time.perf_counter()
+    items = [(work, source) for source in sources]
+    for done, (source_rows, source_verified) in enumerate(run_tasks(made_and_verified, task, items, workers), start=1):
+        rows.extend(source_rows)
+        verified.update(source_verified)
+        if progress:
+            progress(done, len(sources))
+    work_seconds = time.perf_counter() - work_started
+    return finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified)
+
+
+def finish_set(
+    writer: PartitionWriter,
+    set_name: str,
+    pid_range: IdRange,
+    rows: list[dict],
+    mode: str,
+    started: float,
+    work_seconds: float,
+    verified: dict[str, int],
+) -> SetReport:
+    """After the work: manifest and preview through the writer, then the checks and the report."""
+    bad = [{"file": r["source_file"], "reason": r["error"]} for r in rows if r["error"]]
+    good = [r for r in rows if not r["error"]]
+    pids = sorted({r["pid"] for r in good})
+    families: Counter = Counter()
+    fallback_files = chains = 0
+    captions: dict[str, str] = {}
+    for r in good:
+        record = json.loads(r["record"])
+        if record["variant"]:  # variant 0 is the plain resize, no family
+            families.update(record["families"])
+            chains += 1
+        fallback_files += bool(record["fallbacks"])
+        if pids and r["pid"] == pids[0]:
+            captions[r["name"]] = f"{record['variant']}: {', '.join(record['families']) or 'resize'}"
+    preview = None
+    if pids:
+        names = [output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)]
+        preview = [(n, captions.get(n, n)) for n in names]
+    written = writer.finish(rows, AUGMENTED_SCHEMA, (r["name"] for r in rows if r["name"]), preview)
+    return SetReport(
+        set_name=set_name,
+        partition_key=writer.partition_key,
+        sources=len(pids) + len(bad),
+        files=len(good),
+        seconds=time.perf_counter() - started,
+        bad_inputs=bad,
+        manifest=written.manifest,
+        preview=written.preview,
+        family_counts=dict(sorted(families.items())),
+        fallback_files=fallback_files,
+        checks=run_checks(writer.folder, rows, mode, pid_range, verified),
+        chains=chains,
+        work_seconds=work_seconds,
+        verified=verified,
+    )

@@ -1,0 +1,151 @@
+"""How every partition is written: staging, files, leftovers, manifest, preview; and its check outcomes.
+
+All of it touches only the files the partition owns (names from its manifest,
+its own temp folder), never the output folder other partitions share, so its
+cost does not grow with the dataset. Files are written under a temp name in the
+partition's staging folder and renamed into place, so a reader never sees half
+a file, and writing the same partition again is always safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vsc_assets.io.atomic import remove_stale_temps, temp_dir_for, write_bytes_atomic
+from vsc_assets.io.contact_sheet import contact_sheet
+from vsc_assets.io.manifest import write_manifest
+from vsc_assets.layout import Layout
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check of a partition's outputs, declared once: the Dagster asset shows it, the builder answers it."""
+
+    name: str
+    description: str
+
+    def outcome(self, passed: bool, **details) -> CheckOutcome:
+        return CheckOutcome(self.name, passed, self.description, details)
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    description: str
+    details: dict = field(default_factory=dict)
+
+
+def outcomes(*results: CheckOutcome) -> dict[str, CheckOutcome]:
+    return {r.name: r for r in results}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a partition's workers write: each file under a temp name in the partition's own
+    staging folder (``temp_dir``, same filesystem), then renamed into the shared ``folder``."""
+
+    folder: Path
+    temp_dir: Path | None = None
+
+    def write(self, name: str, data: bytes) -> None:
+        write_bytes_atomic(self.folder / name, data, temp_dir=self.temp_dir)
+
+
+@dataclass
+class FilesReport:
+    """What any partition of files reports; the artifacts with more to say have reports of their own."""
+
+    files: int
+    seconds: float
+    manifest: Path
+    checks: dict[str, CheckOutcome]
+    bad_inputs: list[dict] = field(default_factory=list)  # {file, reason}
+    preview: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Written:
+    manifest: Path
+    preview: bytes | None
+    pruned: int
+
+
+class PartitionWriter:
+    """One partition's outputs, from its first file to its manifest and preview."""
+
+    def __init__(self, layout: Layout, asset: str, partition_key: str, folder: Path, name_columns=("name",)):
+        self.asset = asset
+        self.partition_key = partition_key
+        self.folder = folder
+        self.name_columns = tuple(name_columns)  # the manifest columns that name its files
+        self.manifest = layout.manifest_path(asset, partition_key)
+        self.preview_path = layout.preview_path(asset, partition_key)
+        self._staging = layout.staging_dir(asset, partition_key)
+        self._target: Target | None = None
+
+    def open(self) -> Target:
+        """The folder made, the partition's staging folder cleared of what a killed writer left."""
+        if self._target is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # None when staging is on another filesystem: then temps sit beside the outputs.
+            temp_dir = temp_dir_for(self._staging, self.folder)
+            remove_stale_temps(temp_dir or self.folder)
+            self._target = Target(self.folder, temp_dir)
+        return self._target
+
+    def finish(
+        self,
+        rows: list[dict],
+        schema: pa.Schema,
+        written: Iterable[str],
+        preview: list[tuple[str, str]] | None = None,
+        columns: int = 5,
+    ) -> Written:
+        """After the work: the staging folder released, files the last run wrote and this one did
+        not removed, the manifest written, and a preview of ``(name, caption)`` saved."""
+        _release(self._target.temp_dir if self._target else None)
+        pruned = _prune(self.folder, names_listed(self.manifest, self.name_columns), set(written))
+        write_manifest(self.manifest, rows, schema)
+        sheet = None
+        if preview:
+            sheet = contact_sheet([self.folder / n for n, _ in preview], [c for _, c in preview], columns=columns)
+            write_bytes_atomic(self.preview_path, sheet, make_parents=True)
+        return Written(self.manifest, sheet, pruned)
+
+
+def names_listed(manifest: Path, columns: tuple[str, ...] = ("name",)) -> set[str]:
+    """The output names a manifest records (empty without one); reads only those columns."""
+    if not manifest.is_file():
+        return set()
+    table = pq.read_table(manifest, columns=list(columns))
+    return {n for column in columns for n in table.column(column).to_pylist() if n}
+
+
+def _prune(folder: Path, before: set[str], now: set[str]) -> int:
+    """Remove the files the previous materialization wrote and this one did not (a source that
+    became unreadable, a video that got shorter); returns how many."""
+    gone = sorted(before - now)
+    for name in gone:
+        (folder / name).unlink(missing_ok=True)
+    return len(gone)
+
+
+def _release(temp_dir: Path | None) -> None:
+    """Remove the partition's temp folder once its writers are done (only if empty: a live
+    writer of a concurrent run of the same key keeps its files)."""
+    if temp_dir is None:
+        return
+    for folder in (temp_dir, temp_dir.parent):
+        try:
+            folder.rmdir()
+        except OSError:
+            return

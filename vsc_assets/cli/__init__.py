@@ -1,0 +1,1 @@
+"""The `vsc-assets` command."""
