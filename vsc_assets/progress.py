@@ -23,6 +23,12 @@ def notify(label: str, done: int, total: int) -> None:
         _listener(label, done, total)
 
 
+def say(text: str) -> None:
+    """A line for whoever listens in this process (the CLI's console)."""
+    if _listener is not None and hasattr(_listener, "say"):
+        _listener.say(text)
+
+
 class TerminalLine:
     """Rewrites one line on a terminal; elsewhere prints every tenth of the way."""
 
@@ -30,6 +36,11 @@ class TerminalLine:
         self.stream = stream
         self.live = stream.isatty()
         self.started: dict[str, float] = {}
+
+    def say(self, text: str) -> None:
+        if self.live:
+            self.stream.write("\r" + " " * 79 + "\r")
+        print(f"    {text}", file=self.stream, flush=True)
 
     def __call__(self, label: str, done: int, total: int) -> None:
         start = self.started.setdefault(label, time.perf_counter())

@@ -102,3 +102,51 @@ def _graphql(port: int, query: str, variables: dict) -> dict:
         except OSError:
             time.sleep(0.5)
     raise AssertionError("dagster-webserver did not answer")
+
+
+def test_a_cli_run_and_a_daemon_backfill_over_the_same_partitions_build_each_once(tmp_path, capsys):
+    from vsc_assets_tests.support import DISC21_SETS
+
+    root = make_root(tmp_path, count=120)  # 12 sources: 3 partitions of 4
+    assert main(["register", "--root", str(root), "--sources-per-partition", "4"]) == 0
+    capsys.readouterr()
+    layout = Layout(root)
+    env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(root)}
+    bin_dir = Path(sys.executable).parent
+    daemon = subprocess.Popen(
+        [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
+    try:
+        subprocess.run(
+            [str(bin_dir / "dagster"), "job", "backfill", "-w", str(REPO / "workspace.yaml"), "-j", "disc21_sets", "--all", "ALL", "--noprompt"],
+            cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        wait_for(lambda: any(r.status == dg.DagsterRunStatus.STARTED for r in instance.get_runs()), 180, "the backfill's first run")
+        cli = subprocess.run(
+            [sys.executable, "-m", "vsc_assets.cli", "materialize", "--root", str(root), "--select", ",".join(DISC21_SETS), "--workers", "1"],
+            env={k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert cli.returncode == 0, cli.stdout + cli.stderr
+        backfill_runs = lambda: [r for r in instance.get_runs() if "dagster/backfill" in r.tags]  # noqa: E731
+        runs = wait_for(lambda: len(backfill_runs()) == 3 and all(r.is_finished for r in backfill_runs()) and backfill_runs(), 400, "the backfill's 3 runs")
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+    assert all(r.is_success for r in runs), [r.status for r in runs]
+    built: dict[tuple[str, str], int] = {}
+    for name in DISC21_SETS:
+        for record in instance.fetch_materializations(dg.AssetKey(name), limit=1000).records:
+            m = record.asset_materialization
+            if "built_by" not in m.metadata:
+                built[(name, m.partition)] = built.get((name, m.partition), 0) + 1
+    assert built == {(name, key): 1 for name in DISC21_SETS for key in ("000000-000003", "000004-000007", "000008-000011")}
+    logged = [e.user_message for r in runs for e in instance.all_logs(r.run_id) if "being built by" in (e.user_message or "") or "made whole by" in (e.user_message or "")]
+    said = cli.stdout + cli.stderr + "\n".join(logged)
+    assert "being built by run " in said or "made whole by" in said, said
+    single = make_root(tmp_path / "single", count=120)
+    assert main(["materialize", "--root", str(single), "--select", ",".join(DISC21_SETS), "--sources-per-partition", "4", "--workers", "1"]) == 0
+    for name in DISC21_SETS:
+        ours = {p.name: p.read_bytes() for p in layout.set_dir(name).glob("*.jpg")}
+        assert ours == {p.name: p.read_bytes() for p in Layout(single).set_dir(name).glob("*.jpg")}, name

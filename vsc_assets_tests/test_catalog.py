@@ -47,7 +47,7 @@ def _build_thumbnails(artifact: Artifact, ctx: BuildContext) -> FilesReport:
 
 THUMBNAILS = Artifact(
     name="disc21_thumbnails", group=artifacts.DISC21, partitioning=DISC21_SOURCES, deps=(DISC21_IMAGES.name,),
-    needs=(Need.DISC21_IMAGES,), checks=(THUMBS_EXIST,), build=_build_thumbnails,
+    needs=(Need.DISC21_IMAGES,), checks=(THUMBS_EXIST,), build=_build_thumbnails, version="1",
     folder=lambda layout, key: layout.images_dir / "thumbnails", count=lambda a, layout: len(list(a.folder(layout, None).glob("*.jpg"))),
     description="Made up by the test: a 64 px thumbnail of every DISC21 source.",
 )  # fmt: skip

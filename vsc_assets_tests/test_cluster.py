@@ -147,6 +147,10 @@ def run_cluster_backfill(base: Path, workers: int, kill_one: bool, setenv) -> tu
             redone = [r for r in instance.fetch_materializations(dg.AssetKey(name), limit=1000).records if r.partition_key == key]
             figures["killed_step_redone_on"] = [r.asset_materialization.metadata["worker"].value for r in redone]
             figures["recovery_s"] = round(max(r.timestamp for r in redone) - killed_at, 1)
+            # The worker offered the killed step again found w1's claim on the partition, and took it over.
+            figures["takeover_logged"] = [
+                e.user_message for r in instance.get_runs() for e in instance.all_logs(r.run_id) if "took over the claim" in (e.user_message or "")
+            ]
         figures["runs"] = sorted((r.tags["dagster/partition"], r.status.value) for r in runs)
         figures["postgres_runs"] = int(pg.query("select count(*) from runs"))
         figures["postgres_events"] = int(pg.query("select count(*) from event_logs"))
@@ -162,6 +166,7 @@ def test_two_celery_workers_backfill_through_postgres_and_survive_a_killed_worke
     # Steps ran on both workers; the killed step was finished by the other one.
     assert all(n > 0 for n in figures["steps_per_worker"].values()), figures
     assert any(w.startswith("w2@") for w in figures["killed_step_redone_on"]), figures
+    assert figures["takeover_logged"] and "which is gone" in figures["takeover_logged"][0], figures
     # Runs and events live in Postgres.
     assert figures["storage"] == "PostgresRunStorage" and figures["postgres_runs"] >= 4 and figures["postgres_events"] > 100
 

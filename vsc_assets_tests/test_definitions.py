@@ -104,3 +104,19 @@ def test_postgres_instance_config_takes_its_connection_from_the_environment():
         "hostname": {"env": "VSC_PG_HOST"}, "port": {"env": "VSC_PG_PORT"}, "username": {"env": "VSC_PG_USER"},
         "password": {"env": "VSC_PG_PASSWORD"}, "db_name": {"env": "VSC_PG_DB"},
     }  # fmt: skip
+
+
+def test_every_asset_carries_its_recipe_version_as_its_code_version():
+    graph = defs.resolve_asset_graph()
+    for artifact in CATALOG.artifacts:
+        assert graph.get(dg.AssetKey(artifact.name)).code_version == artifact.version
+
+
+def test_shipped_instance_config_queues_one_run_per_partition_and_watches_runs(tmp_path):
+    from vsc_assets.layout import Layout
+    from vsc_assets.runs.instance import open_instance
+
+    instance = open_instance(Layout(tmp_path))
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+    assert instance.run_monitoring_enabled

@@ -32,9 +32,10 @@ def read_number(frame: np.ndarray) -> int:
     return value
 
 
-def write_numbered(path: Path, fps: Fraction, count: int, drop=None, gop: int = 250) -> list[Fraction]:
+def write_numbered(path: Path, fps: Fraction, count: int, drop=None, gop: int = 250, x264: str | None = None) -> list[Fraction]:
     """Frames 0..count-1 at ``fps``, less those with first <= n % period <= last for
-    ``drop=(period, first, last)`` (variable frame rate); returns when each kept frame is shown."""
+    ``drop=(period, first, last)`` (variable frame rate); returns when each kept frame is shown.
+    Without ``x264`` the stream has no B-frames (ultrafast); with it, those x264 settings apply."""
     kept = [n for n in range(count) if drop is None or not drop[1] <= n % drop[0] <= drop[2]]
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-y", "-hide_banner", "-loglevel", "error",
@@ -42,7 +43,9 @@ def write_numbered(path: Path, fps: Fraction, count: int, drop=None, gop: int = 
     if drop is not None:
         period, first, last = drop
         cmd += ["-vf", f"select='not(between(mod(n\\,{period})\\,{first}\\,{last}))'", "-fps_mode", "vfr"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-g", str(gop), "-pix_fmt", "yuv420p", str(path)]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast" if x264 is None else "veryfast", "-g", str(gop)]
+    cmd += ["-x264-params", x264] if x264 else []
+    cmd += ["-pix_fmt", "yuv420p", str(path)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
     for n in range(count):
         proc.stdin.write(numbered_frame(n).tobytes())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.recipes import make_variant, recipe_for_set
 from vsc_assets.augment.record import make_record
@@ -23,6 +24,7 @@ class SetJob:
     set_name: str
     base_seed: int
     materials: Materials
+    randomness: str = PUBLISHED  # docs/recipe.md, "Frozen randomness"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,6 @@ def render_source(job: SetJob, source: Source, image: Image.Image, info: dict, r
     image = SourceImage(image)
     for variant in range(VARIANTS_PER_SOURCE):
         seed = file_seed(job.set_name, job.base_seed, source.source_id, variant)
-        out = make_variant(image, variant, recipe, job.materials, file_rng(seed), reference)
+        out = make_variant(image, variant, recipe, job.materials, file_rng(seed), reference, job.randomness)
         record = make_record(job.set_name, job.base_seed, source.source_id, variant, seed, out, info)
         yield output_name(source.pid, variant), encode_jpeg(out.image), record

@@ -19,7 +19,7 @@ from PIL import Image, ImageFont
 
 from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.errors import InputError
-from vsc_assets.io.images import BadImageError, list_images, load_rgb
+from vsc_assets.io.images import BadImageError, decoded_size, list_images, load_rgb
 
 AUGLY_FONTS_DIR = Path(FONTS_DIR)
 AUGLY_EMOJI_DIR = Path(EMOJI_DIR)
@@ -69,6 +69,10 @@ class Materials:
         if isinstance(self.pool, FolderPool):
             return self.pool.folder / name
         return self._pool_by_name[name]
+
+    def pool_decoded_size(self, name: str) -> tuple[int, int]:
+        """A pool image's size as the recipe decodes it (EXIF-rotated; the grey stand-in's if unreadable)."""
+        return decoded_size(self.pool_path(name)) or (OUTPUT_SIZE, OUTPUT_SIZE)
 
     def pool_size(self, name: str) -> tuple[int, int]:
         """A pool image's stored size, from its header (the grey stand-in's if unreadable)."""
@@ -142,10 +146,11 @@ def font_characters(path: str) -> tuple[int, ...]:
         return tuple(pickle.load(fh))
 
 
-def load_pool_image(path: Path) -> tuple[Image.Image, str | None]:
-    """A pool image as RGB at full resolution, or a mid-grey stand-in and the reason."""
+def load_pool_image(path: Path, at_least: int | None = None) -> tuple[Image.Image, str | None]:
+    """A pool image as RGB at full resolution (or, for a JPEG, at a DCT scale that keeps both sides
+    at least ``at_least``), or a mid-grey stand-in and the reason."""
     try:
-        im, _ = load_rgb(path)
+        im, _ = load_rgb(path, at_least=at_least)
         return im, None
     except BadImageError as exc:
         return Image.new("RGB", (OUTPUT_SIZE, OUTPUT_SIZE), (128, 128, 128)), exc.reason

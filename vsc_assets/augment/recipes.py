@@ -7,14 +7,19 @@ JSON-safe ``ops`` list of the record, so any output can be replayed from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
+from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, PER_IMAGE, PUBLISHED, SQUARE, ChainContext
 from vsc_assets.augment.materials import Materials
-from vsc_assets.augment.families import FAMILIES, FAMILY_NAMES, SQUARE, ChainContext
-from vsc_assets.augment.resolution import SourceImage, start_reduction
+from vsc_assets.augment.resolution import Shrink, SourceImage, start_reduction
+
+# Which kernels made a file: the recipe's own applies (the reference path, and every file
+# made before the production kernels existed), or this version of the production kernels.
+RECIPE_KERNELS = "recipe"
+PRODUCTION_KERNELS = "production-1"
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,27 @@ def _rgb(img: Image.Image) -> Image.Image:
     return img if img.mode == "RGB" else img.convert("RGB")
 
 
-def run_plan(img: Image.Image, ops: list[dict], ctx: ChainContext) -> Image.Image:
+def run_plan(img: Image.Image, ops: list[dict], ctx: ChainContext, shrink: Shrink | None = None) -> Image.Image:
+    """Apply the plan to ``img`` (the source, reduced by ``shrink.start`` where it says so).
+
+    While the image is smaller than the recipe's, a family whose parameters are in pixels of
+    its input gets them at that scale (``Family.at_scale``). A ``shrink.factor`` of 0 is chosen
+    when the chain gets to ``shrink.after``, and written back for the record.
+    """
     img = _rgb(img)
-    for op in ops:
-        img = _rgb(FAMILIES[op["name"]].apply(img, op["params"], ctx))
+    scale = shrink.start if shrink else 1
+    for i, op in enumerate(ops):
+        family = FAMILIES[op["name"]]
+        params = family.at_scale(op["params"], scale) if scale > 1 else op["params"]
+        img = _rgb(family.run(img, params, ctx))
+        if family.ends_at_256:
+            scale = 1
+        if shrink is not None and shrink.after == i:
+            if not shrink.factor:
+                shrink.factor = start_reduction(ops[i + 1 :], img.size, ctx.materials.pool_size)
+            if shrink.factor > 1:
+                img = img.reduce(shrink.factor)
+                scale = shrink.factor
     return img if img.size == SQUARE else img.resize(SQUARE, Image.Resampling.BILINEAR)
 
 
@@ -73,7 +95,13 @@ class Variant:
     image: Image.Image
     ops: list[dict]
     fallbacks: list[dict]
-    start_reduction: int = 1  # the chain ran on the source reduced by this factor (1: full size)
+    shrink: Shrink = field(default_factory=Shrink)  # where the chain ran smaller than the recipe writes it
+    randomness: str = PUBLISHED  # where noise, shuffle_pixels and perspective drew from
+    kernels: str = RECIPE_KERNELS
+
+    @property
+    def start_reduction(self) -> int:
+        return self.shrink.start
 
 
 def make_variant(
@@ -83,21 +111,27 @@ def make_variant(
     materials: Materials,
     rng: np.random.Generator,
     reference: bool = False,
+    randomness: str = PUBLISHED,
 ) -> Variant:
     """One output image with what was drawn for it.
 
     ``reference`` runs the recipe exactly as written, always on the full-size
     source; otherwise a chain starts from a reduced source where
     ``resolution.start_reduction`` shows that cannot change what it produces.
+    ``randomness`` is where noise, shuffle_pixels and perspective draw from; the
+    draws of the chain are the same in either mode.
     """
     if not isinstance(source, SourceImage):
         source = SourceImage(source)
     if variant == 0:
-        return Variant(plain_resize(source.full), VARIANT0_OPS, [])
-    ctx = ChainContext(materials, recipe.meme_random_font)
+        return Variant(plain_resize(source.full), VARIANT0_OPS, [], randomness=randomness)
+    ctx = ChainContext(materials, recipe.meme_random_font, randomness, reference)
     ops = plan_chain(rng, recipe, ctx)
-    factor = 1 if reference else start_reduction(ops, source.full.size, materials.pool_size)
-    return Variant(run_plan(source.reduced(factor), ops, ctx), ops, ctx.fallbacks, factor)
+    if reference:
+        return Variant(run_plan(source.full, ops, ctx), ops, ctx.fallbacks, Shrink(), randomness, RECIPE_KERNELS)
+    shrink = Shrink.plan(ops, source.full.size, materials.pool_size)
+    image = run_plan(source.reduced(shrink.start), ops, ctx, shrink)
+    return Variant(image, ops, ctx.fallbacks, shrink, randomness, PRODUCTION_KERNELS)
 
 
 def replay(source: Image.Image | SourceImage, record: dict, materials: Materials) -> Image.Image:
@@ -107,5 +141,11 @@ def replay(source: Image.Image | SourceImage, record: dict, materials: Materials
     if record["variant"] == 0:
         return plain_resize(source.full)
     meme_random_font = recipe_for_set(record["set"]).meme_random_font
-    ctx = ChainContext(materials, meme_random_font)
-    return run_plan(source.reduced(record["start_reduction"]), record["ops"], ctx)
+    # Records from before the published mode existed were made with each chain's own seed,
+    # and those from before the production kernels with the recipe's own applies.
+    kernels = record.get("kernels", RECIPE_KERNELS)
+    if kernels not in (RECIPE_KERNELS, PRODUCTION_KERNELS):
+        raise ValueError(f"the record was made with kernels {kernels!r}; this code replays {RECIPE_KERNELS!r} and {PRODUCTION_KERNELS!r}")
+    ctx = ChainContext(materials, meme_random_font, record.get("randomness", PER_IMAGE), kernels == RECIPE_KERNELS)
+    shrink = Shrink.from_record(record)
+    return run_plan(source.reduced(shrink.start), record["ops"], ctx, shrink)

@@ -24,7 +24,9 @@ def make_record(
         "families": [op["name"] for op in variant_made.ops],
         "ops": variant_made.ops,
         "fallbacks": variant_made.fallbacks,
-        "start_reduction": int(variant_made.start_reduction),
+        **variant_made.shrink.record(),
+        "randomness": variant_made.randomness,
+        "kernels": variant_made.kernels,
         **source_info,
     }
 

@@ -56,6 +56,48 @@ def start_reduction(ops: list[dict], size: tuple[int, int], pool_size) -> int:
     return max(1, math.floor(extent / MIN_GAP))
 
 
+def last_resolution_step(ops: list[dict]) -> int | None:
+    """The last family before the chain's first resize to 256 whose effect is measured in pixels,
+    when the chain goes on at full size after it; None when there is none (or it is that resize)."""
+    last = None
+    for i, op in enumerate(ops):
+        family = FAMILIES[op["name"]]
+        if not family.commutes_with_downscale(op["params"]):
+            last = None if family.ends_at_256 else i
+        if family.ends_at_256:
+            break
+    return last
+
+
+@dataclass
+class Shrink:
+    """Where the production path runs a chain smaller than the recipe writes it, in the record.
+
+    ``start``: the source reduced by this factor before the first family, when every family up
+    to the first resize to 256 commutes with downscaling. Otherwise, ``after``: the image reduced
+    by ``factor`` right after that step, the last one measured in pixels, when the families
+    between it and the resize all commute; the factor is chosen from the image's size there.
+    """
+
+    start: int = 1
+    after: int | None = None
+    factor: int = 1
+
+    @classmethod
+    def plan(cls, ops: list[dict], size: tuple[int, int], pool_size) -> Shrink:
+        start = start_reduction(ops, size, pool_size)
+        return cls(start=start, after=None if start > 1 else last_resolution_step(ops), factor=0)
+
+    def record(self) -> dict:
+        after = {"reduced_after": [self.after, self.factor]} if self.after is not None and self.factor > 1 else {}
+        return {"start_reduction": self.start, **after}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Shrink:
+        after, factor = record.get("reduced_after") or (None, 1)
+        return cls(start=record.get("start_reduction", 1), after=after, factor=factor)
+
+
 @dataclass
 class SourceImage:
     """A decoded source and its reductions, made once and shared by the source's 19 chains."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vsc_assets.augment.families import FAMILY_NAMES
+from vsc_assets.augment.families import FAMILY_NAMES, PUBLISHED
 from vsc_assets.augment.fidelity import STATISTICS, compare, image_statistics
 from vsc_assets.augment.generate import SetJob, Source, render_source
 from vsc_assets.augment.materials import Materials, list_materials
@@ -36,13 +36,15 @@ RUNS = ("production_a", "reference_a", "reference_b")
 class FidelityJob:
     materials: Materials
     sets: tuple[str, ...]
+    randomness: str = PUBLISHED  # both paths in the same mode: like against like
 
 
 def _chains(job: FidelityJob, set_name: str, seed: int, source: Source, image, info, reference: bool):
     out = []
-    for _, data, record in render_source(SetJob(set_name, seed, job.materials), source, image, info, reference):
+    for _, data, record in render_source(SetJob(set_name, seed, job.materials, job.randomness), source, image, info, reference):
         if record["variant"]:
-            out.append((record["families"], image_statistics(data), record["start_reduction"]))
+            shrunk = record["start_reduction"] > 1 or "reduced_after" in record
+            out.append((record["families"], image_statistics(data), shrunk))
     return out
 
 
@@ -102,14 +104,19 @@ def fidelity_sources(folder: Path, count: int) -> list[Source]:
 
 
 def run_fidelity(
-    sources: int = 110, sets=(S27.name, S3.name), families=FAMILY_NAMES, workers: int | None = None, echo=print
+    sources: int = 110,
+    sets=(S27.name, S3.name),
+    families=FAMILY_NAMES,
+    workers: int | None = None,
+    echo=print,
+    randomness: str = PUBLISHED,
 ) -> dict:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vsc-fidelity-") as tmp:
         folder = Path(tmp) / "training_images"
         chosen = fidelity_sources(folder, sources)
-        job = FidelityJob(list_materials(None, folder), tuple(sets))
-        echo(f"fidelity: {len(chosen)} sources x 19 chains x {len(sets)} recipes, production vs reference")
+        job = FidelityJob(list_materials(None, folder), tuple(sets), randomness)
+        echo(f"fidelity: {len(chosen)} sources x 19 chains x {len(sets)} recipes, production vs reference, randomness {randomness}")
         per_set = {s: {r: [] for r in RUNS} for s in sets}
         done = 0
         for result in run_tasks(measure_source, job, chosen, workers or default_workers()):
@@ -127,12 +134,13 @@ def run_fidelity(
             f"{row['group']:32s} n={row['n'][0]:5d} worst {w['statistic']:15s} KS {w['ks']:.3f}"
             f" crit {w['critical']:.3f} floor {w['floor']:.3f}  {flag}"
         )
-    reduced = sum(1 for s in sets for *_, k in per_set[s]["production_a"] if k > 1)
+    reduced = sum(1 for s in sets for *_, shrunk in per_set[s]["production_a"] if shrunk)
     chains = sum(len(per_set[s]["production_a"]) for s in sets)
     return {
+        "fidelity_randomness": randomness,
         "fidelity_sources": len(chosen),
         "fidelity_chains_per_run": chains,
-        "fidelity_reduced_start_fraction": round(reduced / max(chains, 1), 3),
+        "fidelity_shrunk_fraction": round(reduced / max(chains, 1), 3),  # chains that ran smaller than the recipe writes
         "fidelity_groups": len(rows),
         "fidelity_differing_groups": [r["group"] for r in rows if r["differs"]],
         "fidelity_worst_ks_over_critical": round(max(r["worst"]["ks"] / r["worst"]["critical"] for r in rows), 3),

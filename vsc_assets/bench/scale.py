@@ -188,7 +188,7 @@ def run_scale(n_images: int = 1_000_000, outputs: int = 2_000_000, scale_dir: st
         def planning():
             selection = available(layout)
             problems = root_problems(layout, selection)
-            _, plan, _ = prepare_runs(layout, selection, echo=lambda line: None)
+            _, plan, _, _ = prepare_runs(layout, selection, echo=lambda line: None)
             return selection, problems, plan
 
         index.forget()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.augment.generate import SetJob, render_source
 from vsc_assets.augment.materials import list_materials
 from vsc_assets.catalog.artifacts import S3, S27, BuildContext
@@ -101,14 +102,15 @@ def run_frames_bench(quick: bool, echo=print) -> dict:
     }
 
 
-def run_scaling(echo=print, sources: int = 40) -> dict:
+def run_scaling(echo=print, sources: int = 40, randomness: str = PUBLISHED) -> dict:
     """Wall-clock images/s of one s27 partition run with 1 and with 2 worker processes."""
     rates = {}
     with tempfile.TemporaryDirectory(prefix="vsc-bench-scaling-") as tmp:
         layout = Layout(Path(tmp))
         make_disc21_demo(layout.disc21_dir, count=sources * 10, workers=default_workers())
         for workers in (1, 2):
-            report = S27.build(S27, BuildContext(layout, IdRange(0, sources - 1), base_seed=0, workers=workers))
+            context = BuildContext(layout, IdRange(0, sources - 1), base_seed=0, workers=workers, randomness=randomness)
+            report = S27.build(S27, context)
             rates[workers] = report.files / report.seconds
             echo(f"s27 partition of {sources} sources with {workers} worker(s): {rates[workers]:.1f} images/s")
     return {
@@ -122,7 +124,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_bench(quick: bool = False, scaling: bool = False, echo=print) -> dict:
+def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness: str = PUBLISHED) -> dict:
     count = 100 if quick else 1000
     with tempfile.TemporaryDirectory(prefix="vsc-bench-") as tmp:
         disc21 = Path(tmp) / "training_images"
@@ -134,12 +136,13 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print) -> dict:
         paths = [s.path for s in sources]
         echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
         floor_a = floor_rate(paths)
-        s27 = pipeline_rate(SetJob(S27.name, 0, materials), sources)
-        s3 = pipeline_rate(SetJob(S3.name, 0, materials), sources)
+        s27 = pipeline_rate(SetJob(S27.name, 0, materials, randomness), sources)
+        s3 = pipeline_rate(SetJob(S3.name, 0, materials, randomness), sources)
         floor_b = floor_rate(paths)
     floor = (floor_a + floor_b) / 2
     frames = run_frames_bench(quick, echo)
     result = {
+        "randomness": randomness,
         "sources": len(sources),
         "floor_images_per_s": round(floor, 1),
         "s27_images_per_s_per_core": round(s27, 1),
@@ -147,7 +150,7 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print) -> dict:
         "efficiency_s27": round(s27 / floor, 3),
         "efficiency_s3": round(s3 / floor, 3),
         **frames,
-        **(run_scaling(echo, sources=12 if quick else 40) if scaling else {}),
+        **(run_scaling(echo, sources=12 if quick else 40, randomness=randomness) if scaling else {}),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
     echo(f"floor {floor:.1f} img/s (first {floor_a:.1f}, last {floor_b:.1f}); s27 {s27:.1f}; s3 {s3:.1f} img/s per core")

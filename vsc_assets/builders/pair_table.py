@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from vsc_assets.builders.pair_frames import CANDIDATE_SCHEMA, row_durations, skipped_pairs_by_row
-from vsc_assets.builders.writer import CheckOutcome, CheckSpec, outcomes
+from vsc_assets.builders.writer import VERSION, CheckOutcome, CheckSpec, outcomes, with_version
 from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.manifest import read_manifest, write_manifest
@@ -72,6 +72,7 @@ class PairPaths:
     final: Path
     skipped_manifest: Path
     preview: Path
+    version: str = ""  # the recipe version, on every row of the table and of the skipped manifest
 
     @property
     def table(self) -> str:
@@ -127,12 +128,11 @@ def build_positive_pairs(
     skipped.sort(key=lambda s: s["row"])
     readable = sorted((c for c in candidates if not c["error"]), key=lambda c: (c["gt_row"], c["u"]))
     lost = sorted((c for c in candidates if c["error"]), key=lambda c: (c["gt_row"], c["u"]))
-    write_manifest(
-        paths.skipped_manifest,
-        [{k: c[k] for k in PAIR_KEY_FIELDS} | {"reason": c["error"]} for c in lost]
-        + [{"gt_row": s["row"], "u": None, "query_id": None, "ref_id": None, "query_time": None, "ref_time": None, "reason": s["reason"]} for s in skipped],
-        SKIPPED_SCHEMA,
-    )
+    skipped_rows = [{k: c[k] for k in PAIR_KEY_FIELDS} | {"reason": c["error"]} for c in lost] + [
+        {"gt_row": s["row"], "u": None, "query_id": None, "ref_id": None, "query_time": None, "ref_time": None, "reason": s["reason"]}
+        for s in skipped
+    ]
+    write_manifest(paths.skipped_manifest, [{**r, VERSION: paths.version} for r in skipped_rows], with_version(SKIPPED_SCHEMA, paths.version))
     unreadable = len(candidates) - len(readable)
     shuffled = shuffled_numbers(len(readable), base_seed, paths.name)
 
@@ -157,7 +157,7 @@ def build_positive_pairs(
         (work / "gt_ref").mkdir(exist_ok=True)
         (work / QUERY_PICKLE).write_bytes(pickle.dumps(q_map))
         (work / REF_PICKLE).write_bytes(pickle.dumps(r_map))
-        write_manifest(work / paths.table, table, PAIR_SCHEMA)
+        write_manifest(work / paths.table, [{**r, VERSION: paths.version} for r in table], with_version(PAIR_SCHEMA, paths.version))
         _swap_in(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

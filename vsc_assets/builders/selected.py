@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from vsc_assets.builders.frames import FRAMES_SCHEMA, VideoReport, bad_videos, frame_preview
-from vsc_assets.builders.writer import CheckSpec, PartitionWriter
+from vsc_assets.builders.writer import CheckOutcome, CheckSpec, PartitionWriter
 from vsc_assets.video.timing import middle_second
 
 SELECTED_FRAME = CheckSpec("selected_frame_exists", "exactly one selected frame per readable reference video")
@@ -29,12 +29,6 @@ def build_selected_partition(writer: PartitionWriter, frame_rows: list[dict], fr
         rows.append(chosen)
     names = [r["name"] for r in rows if r["name"]]
     written = writer.finish(rows, FRAMES_SCHEMA, names, frame_preview(names))
-    missing = [n for n in names if not (writer.folder / n).is_file()]
-    # Any other second of the video in the selected folder: one stat per frame the video has.
-    chosen_names = set(names)
-    extra = sorted(
-        {r["video_id"] for r in frame_rows if r["name"] and r["name"] not in chosen_names and (writer.folder / r["name"]).exists()}
-    )
     return VideoReport(
         asset=writer.asset,
         partition_key=writer.partition_key,
@@ -44,5 +38,15 @@ def build_selected_partition(writer: PartitionWriter, frame_rows: list[dict], fr
         bad_inputs=bad_videos(rows),
         manifest=written.manifest,
         preview=written.preview,
-        checks={SELECTED_FRAME.name: SELECTED_FRAME.outcome(not missing and not extra, missing=missing[:20], not_exactly_one=extra[:20])},
+        checks=check_selected(writer.folder, rows, frame_rows),
     )
+
+
+def check_selected(folder: Path, rows: list[dict], frame_rows: list[dict]) -> dict[str, CheckOutcome]:
+    """Each readable video's chosen frame is there, and no other second of it is."""
+    names = [r["name"] for r in rows if r["name"]]
+    missing = [n for n in names if not (folder / n).is_file()]
+    # Any other second of the video in the selected folder: one stat per frame the video has.
+    chosen = set(names)
+    extra = sorted({r["video_id"] for r in frame_rows if r["name"] and r["name"] not in chosen and (folder / r["name"]).exists()})
+    return {SELECTED_FRAME.name: SELECTED_FRAME.outcome(not missing and not extra, missing=missing[:20], not_exactly_one=extra[:20])}

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.augment.generate import SetJob, Source, output_name, render_source
 from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.record import record_json
@@ -50,6 +51,7 @@ class SetReport:
     chains: int = 0  # files made by a chain (variant 0, the plain resize, is not one)
     work_seconds: float = 0.0  # inside the per-source (or per-file) work; the rest is bookkeeping
     verified: dict[str, int] = field(default_factory=dict)  # files the workers decoded in full, by size
+    randomness: str | None = None  # the mode the chains drew noise, shuffle and perspective in
 
     @property
     def bookkeeping_seconds(self) -> float:
@@ -166,10 +168,12 @@ def build_colour_partition(
     pid_range: IdRange,
     progress: Progress | None = None,
     work=augment_source,
+    randomness: str = PUBLISHED,
 ) -> SetReport:
-    """``work`` is the per-source work: the scale benchmark swaps in a copy of ready files to time everything else."""
+    """``work`` is the per-source work: the scale benchmark swaps in a copy of ready files to time
+    everything else. ``randomness``: docs/recipe.md, "Frozen randomness"."""
     started = time.perf_counter()
-    task = SetTask(SetJob(set_name, base_seed, materials), writer.open())
+    task = SetTask(SetJob(set_name, base_seed, materials, randomness), writer.open())
     rows: list[dict] = []
     verified: dict[str, int] = {}
     work_started = time.perf_counter()
@@ -180,7 +184,9 @@ def build_colour_partition(
         if progress:
             progress(done, len(sources))
     work_seconds = time.perf_counter() - work_started
-    return finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified)
+    report = finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified)
+    report.randomness = randomness
+    return report
 
 
 def finish_set(

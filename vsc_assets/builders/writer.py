@@ -82,7 +82,10 @@ class Written:
 class PartitionWriter:
     """One partition's outputs, from its first file to its manifest and preview."""
 
-    def __init__(self, layout: Layout, asset: str, partition_key: str, folder: Path, name_columns=("name",)):
+    def __init__(
+        self, layout: Layout, asset: str, partition_key: str, folder: Path, name_columns=("name",), version: str = ""
+    ):
+        self.version = version  # the recipe version that makes these files, on every manifest row
         self.asset = asset
         self.partition_key = partition_key
         self.folder = folder
@@ -114,12 +117,29 @@ class PartitionWriter:
         not removed, the manifest written, and a preview of ``(name, caption)`` saved."""
         _release(self._target.temp_dir if self._target else None)
         pruned = _prune(self.folder, names_listed(self.manifest, self.name_columns), set(written))
-        write_manifest(self.manifest, rows, schema)
+        write_manifest(self.manifest, [{**row, VERSION: self.version} for row in rows], with_version(schema, self.version))
         sheet = None
         if preview:
             sheet = contact_sheet([self.folder / n for n, _ in preview], [c for _, c in preview], columns=columns)
             write_bytes_atomic(self.preview_path, sheet, make_parents=True)
         return Written(self.manifest, sheet, pruned)
+
+
+VERSION = "version"  # the manifest column naming the recipe version that made each file
+_VERSION_KEY = b"vsc_assets.version"  # the same, in the manifest's metadata (an empty manifest has no row)
+
+
+def with_version(schema: pa.Schema, version: str) -> pa.Schema:
+    """A manifest's schema with the version column, and the version in its metadata."""
+    schema = schema if VERSION in schema.names else schema.append(pa.field(VERSION, pa.string()))
+    return schema.with_metadata({**(schema.metadata or {}), _VERSION_KEY: version.encode()})
+
+
+def manifest_version(manifest: Path) -> str | None:
+    """The recipe version a partition's manifest says made it; None without one, "" before versions existed."""
+    if not manifest.is_file():
+        return None
+    return (pq.read_schema(manifest).metadata or {}).get(_VERSION_KEY, b"").decode()
 
 
 def names_listed(manifest: Path, columns: tuple[str, ...] = ("name",)) -> set[str]:

@@ -19,6 +19,7 @@ from typing import Callable, Sequence, Union
 
 import pyarrow.parquet as pq
 
+from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.builders.frames import FRAME_CHECKS, VideoReport, adopt_old_frame_folders, build_frames_partition
 from vsc_assets.builders.grey import build_grey_partition
 from vsc_assets.builders.pair_frames import CANDIDATE_FILES, StageReport, build_pair_frames_partition
@@ -34,7 +35,7 @@ from vsc_assets.builders.pair_table import (
 from vsc_assets.builders.selected import SELECTED_CHECKS, build_selected_partition
 from vsc_assets.builders.sets import NAME_RE, SET_CHECKS, SetReport, build_colour_partition
 from vsc_assets.builders.writer import CheckSpec, FilesReport, PartitionWriter, Progress
-from vsc_assets.catalog import inputs
+from vsc_assets.catalog import finished, inputs
 from vsc_assets.catalog.inputs import Need
 from vsc_assets.constants import REFERENCE_ID_BASE
 from vsc_assets.io.manifest import read_manifest
@@ -42,6 +43,13 @@ from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
 
 Report = Union[SetReport, VideoReport, StageReport, PairReport, FilesReport]
+
+# Recipe versions: bump one whenever what its artifact writes changes (tests/test_versions.py pins them).
+AUGMENTED_VERSION = "2"  # the augmentation engine: the colour sets, their greyscale twins, the reference set
+FRAMES_VERSION = "1"
+SELECTED_VERSION = "1"
+PAIR_FRAMES_VERSION = "1"
+PAIRS_VERSION = "1"
 BW_SUFFIX = "_bw"
 DISC21, VSC = "disc21", "vsc"  # the asset groups the UI shows
 
@@ -97,6 +105,8 @@ class BuildContext:
     base_seed: int
     workers: int
     progress: Progress | None = None
+    randomness: str = PUBLISHED  # the augmented sets' noise, shuffle and perspective (docs/recipe.md)
+    version: str = ""  # the artifact's recipe version in this mode, written on every manifest row
     upstream_keys: tuple[str, ...] = ()  # an unpartitioned artifact: every key of its partitioned upstream
 
     @property
@@ -116,12 +126,22 @@ class Artifact:
     build: Callable[[Artifact, BuildContext], Report]
     folder: Callable[[Layout, str | None], Path]  # where its files go, for a partition key
     count: Callable[[Artifact, Layout], int]  # what a researcher checks first: its files (pairs for the pair assets)
+    # Changes whenever what it writes changes (tests pin each version to the digest of a small build).
+    version: str
+    # Its checks on a partition someone else finished (it is reported, not rebuilt).
+    inspect: Callable[[Artifact, BuildContext], Report] | None = None
+    randomized: bool = False  # what it writes depends on the randomness mode too
     name_columns: tuple[str, ...] = ("name",)  # the manifest columns that name its files
     eager: bool = False  # rebuilt by the automation once its upstream changed
     kinds: tuple[str, ...] = ("jpeg", "parquet")
 
+    def version_for(self, randomness: str = PUBLISHED) -> str:
+        """The version a partition made in this mode carries: the mode is part of what makes a file."""
+        return self.version if not self.randomized or randomness == PUBLISHED else f"{self.version}+{randomness}"
+
     def writer(self, ctx: BuildContext) -> PartitionWriter:
-        return PartitionWriter(ctx.layout, self.name, ctx.key, self.folder(ctx.layout, ctx.key), self.name_columns)
+        folder = self.folder(ctx.layout, ctx.key)
+        return PartitionWriter(ctx.layout, self.name, ctx.key, folder, self.name_columns, ctx.version)
 
     def files_listed(self, layout: Layout, key: str) -> list[Path] | None:
         """The files a partition's manifest says were written; None without a manifest."""
@@ -185,7 +205,7 @@ def _build_colour_set(artifact: Artifact, ctx: BuildContext) -> SetReport:
     return build_colour_partition(
         artifact.writer(ctx), artifact.name, ctx.base_seed, ctx.workers,
         sources=inputs.disc21_sources_in(listing, ctx.ids), materials=inputs.disc21_materials(ctx.layout, listing),
-        pid_range=ctx.ids, progress=ctx.progress,
+        pid_range=ctx.ids, progress=ctx.progress, randomness=ctx.randomness,
     )  # fmt: skip
 
 
@@ -194,7 +214,8 @@ def colour_set(name: str) -> Artifact:
     return Artifact(
         name=name, group=DISC21, partitioning=DISC21_SOURCES, deps=(DISC21_IMAGES.name,),
         needs=(Need.DISC21_IMAGES, Need.MATERIALS), checks=SET_CHECKS, build=_build_colour_set,
-        folder=_set_folder(name), count=_set_files,
+        folder=_set_folder(name), count=_set_files, version=AUGMENTED_VERSION, randomized=True,
+        inspect=finished.augmented_set("RGB"),
         description=f"{name}: per DISC21 source, its 256 px resize and 19 augmentation chains.",
     )  # fmt: skip
 
@@ -212,7 +233,8 @@ def grey_set(colour: Artifact) -> Artifact:
     return Artifact(
         name=name, group=DISC21, partitioning=DISC21_SOURCES, deps=(colour.name,),
         needs=colour.needs, checks=SET_CHECKS, build=build,
-        folder=_set_folder(name), count=_set_files,
+        folder=_set_folder(name), count=_set_files, version=colour.version, randomized=colour.randomized,
+        inspect=finished.augmented_set("L"),
         description=f"{name}: every file of {colour.name} as single-channel greyscale.",
     )  # fmt: skip
 
@@ -238,6 +260,7 @@ def frames(kind: str, partitioning: Partitioning, videos: InputSpec, need: Need)
     return Artifact(
         name=f"{kind}_frames", group=VSC, partitioning=partitioning, deps=(videos.name,), needs=(need,),
         checks=FRAME_CHECKS, build=build, folder=lambda layout, key: layout.frames_dir(kind), count=_jpegs,
+        version=FRAMES_VERSION, inspect=finished.frames,
         description=(
             f"One full-resolution frame per second of every {kind} video (the frame on screen at second k), "
             f"in data/train/{kind}_one_second_imageio_v3/."
@@ -261,6 +284,7 @@ SELECTED_FRAMES = Artifact(
     name="training_images_ref1", group=VSC, partitioning=REFERENCE_VIDEOS, deps=(REFERENCE_FRAMES.name,),
     needs=(Need.REFERENCE_VIDEOS,), checks=SELECTED_CHECKS, build=_build_selected,
     folder=lambda layout, key: layout.selected_frames_dir, count=_jpegs,
+    version=SELECTED_VERSION, inspect=finished.selected(REFERENCE_FRAMES.name),
     description="docs/recipe.md artifact 4: the frame of the middle second of each reference video (by number, not by file-name sort).",
 )  # fmt: skip
 
@@ -271,7 +295,7 @@ def _build_reference_set(artifact: Artifact, ctx: BuildContext) -> SetReport:
         artifact.writer(ctx), artifact.name, ctx.base_seed, ctx.workers,
         sources=inputs.reference_sources(rows, SELECTED_FRAMES.folder(ctx.layout, ctx.key)),
         materials=inputs.disc21_materials(ctx.layout), pid_range=ctx.ids.shifted(-REFERENCE_ID_BASE),
-        progress=ctx.progress,
+        progress=ctx.progress, randomness=ctx.randomness,
     )  # fmt: skip
 
 
@@ -279,7 +303,8 @@ REFERENCE_SET_NAME = "train_v1_s3_r1_all"
 REFERENCE_SET = Artifact(
     name=REFERENCE_SET_NAME, group=VSC, partitioning=REFERENCE_VIDEOS, deps=(SELECTED_FRAMES.name, DISC21_IMAGES.name),
     needs=(Need.REFERENCE_VIDEOS, Need.MATERIALS), checks=SET_CHECKS, build=_build_reference_set,
-    folder=_set_folder(REFERENCE_SET_NAME), count=_set_files,
+    folder=_set_folder(REFERENCE_SET_NAME), count=_set_files, version=AUGMENTED_VERSION, randomized=True,
+    inspect=finished.augmented_set("RGB", -REFERENCE_ID_BASE),
     description=(
         "docs/recipe.md artifact 5: the s3 recipe on the selected reference frames, with the DISC21 overlay pool, "
         "fonts and emoji. pid = the reference id's number - 100000 (R100042 -> 42): stable when videos are added."
@@ -296,7 +321,7 @@ PAIR_FRAMES = Artifact(
     name="pair_frames", group=VSC, partitioning=QUERY_VIDEOS,
     deps=(QUERY_VIDEO_FILES.name, REFERENCE_VIDEO_FILES.name, GROUND_TRUTH.name), needs=(Need.GROUND_TRUTH,),
     checks=(), build=_build_pair_frames, folder=lambda layout, key: layout.pair_frames_dir(key),
-    count=_count_staged, name_columns=CANDIDATE_FILES,
+    count=_count_staged, name_columns=CANDIDATE_FILES, version=PAIR_FRAMES_VERSION, inspect=finished.pair_frames,
     description="The frames of every candidate pair whose query is in this partition, seeked by timestamp.",
 )  # fmt: skip
 
@@ -309,14 +334,16 @@ def _build_positive_pairs(artifact: Artifact, ctx: BuildContext) -> PairReport:
             staged.append(Staged(PAIR_FRAMES.folder(layout, key), inputs.upstream_rows(layout, PAIR_FRAMES.name, key)))
     rows, rejected = inputs.ground_truth(layout)
     paths = PairPaths(
-        artifact.name, layout.pairs_dir, layout.manifest_path(artifact.name, ctx.key), layout.preview_path(artifact.name, ctx.key)
-    )
+        artifact.name, layout.pairs_dir, layout.manifest_path(artifact.name, ctx.key), layout.preview_path(artifact.name, ctx.key),
+        ctx.version,
+    )  # fmt: skip
     return build_positive_pairs(paths, staged, rows, rejected, inputs.video_folders(layout), ctx.base_seed)
 
 
 POSITIVE_PAIRS = Artifact(
     name="positive_pairs", group=VSC, partitioning=None, deps=(PAIR_FRAMES.name,), needs=(Need.GROUND_TRUTH,),
     checks=PAIR_CHECKS, build=_build_positive_pairs, folder=lambda layout, key: layout.pairs_dir, count=_count_pairs,
+    version=PAIRS_VERSION, inspect=finished.pair_table,
     eager=True,  # rebuilt once the pair frames of any query partition change, after all in-flight ones finish
     description="docs/recipe.md artifact 6: numbered pairs in ground-truth order, permuted with a seeded generator, in the training layout.",
 )  # fmt: skip

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
-from vsc_assets import progress
+from vsc_assets import progress, stopping
+from vsc_assets.augment.families import PUBLISHED, RANDOMNESS
 from vsc_assets.catalog.artifacts import CATALOG
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.errors import InputError
@@ -70,12 +72,18 @@ def cmd_materialize(args) -> int:
         layout,
         selection,
         workers=args.workers,
+        randomness=args.randomness,
+        rebuild_stale=args.rebuild_stale,
         sources_per_partition=args.sources_per_partition,
         videos_per_partition=args.videos_per_partition,
     )
     print(f"{summary.runs} run(s), {summary.complete} asset partition(s) already complete, {len(summary.failed)} failed")
+    for line in summary.stale_lines(CATALOG, args.randomness):
+        print(line)
     for line in summary.skipped_lines(layout):
         print(line)
+    if summary.stopped_by is not None:
+        return _stopped(summary.stopped_by, summary.finished, summary.not_run)
     for key in summary.failed:
         print(f"failed partition: {key}")
     for check in summary.failed_checks:
@@ -89,6 +97,18 @@ def cmd_materialize(args) -> int:
     return 0 if summary.ok else 1
 
 
+def _stopped(signum: int, finished: list[str], not_run: list[str]) -> int:
+    """What a stop leaves: what ended, what did not; exit 130 for SIGINT, 143 for SIGTERM."""
+    name = signal.Signals(signum).name
+    print(f"stopped by {name}: {len(finished)} partition run(s) finished, {len(not_run)} not")
+    for label in finished:
+        print(f"    finished: {label}")
+    for label in not_run:
+        print(f"    not finished: {label}")
+    _error(f"stopped by {name}", "run the same command again to go on from here")
+    return stopping.EXIT_CODES.get(signum, 1)
+
+
 def cmd_demo(args) -> int:
     from vsc_assets.demo.images import make_disc21_demo
     from vsc_assets.demo.videos import make_vsc_demo
@@ -97,10 +117,13 @@ def cmd_demo(args) -> int:
     layout = _layout(args)
     workers = args.workers or default_workers()
     line = progress.TerminalLine()
-    written = make_disc21_demo(layout.disc21_dir, workers=workers, progress=lambda d, t: line("demo DISC21 images", d, t))
-    print(f"demo DISC21 images: {written} written to {layout.disc21_dir}" if written else f"demo images present in {layout.disc21_dir}")
-    written = make_vsc_demo(layout.train_dir, workers=workers, progress=lambda d, t: line("demo VSC videos", d, t))
-    print(f"demo VSC videos: {written} written to {layout.train_dir}" if written else f"demo videos present in {layout.train_dir}")
+    try:
+        written = make_disc21_demo(layout.disc21_dir, workers=workers, progress=lambda d, t: line("demo DISC21 images", d, t))
+        print(f"demo DISC21 images: {written} written to {layout.disc21_dir}" if written else f"demo images present in {layout.disc21_dir}")
+        written = make_vsc_demo(layout.train_dir, workers=workers, progress=lambda d, t: line("demo VSC videos", d, t))
+        print(f"demo VSC videos: {written} written to {layout.train_dir}" if written else f"demo videos present in {layout.train_dir}")
+    except stopping.Stopped as exc:
+        return _stopped(exc.signum, [], ["the demo dataset (what is written is kept; the rest is made next time)"])
     if args.sources_per_partition == DEFAULT_SOURCES_PER_PARTITION:
         args.sources_per_partition = DEMO_SOURCES_PER_PARTITION
     if args.videos_per_partition == DEFAULT_VIDEOS_PER_PARTITION:
@@ -120,16 +143,21 @@ def cmd_register(args) -> int:
 def cmd_bench(args) -> int:
     from vsc_assets.bench.speed import run_bench
 
+    if args.kernels:
+        from vsc_assets.bench.kernels import run_kernels
+
+        print(json.dumps(run_kernels(echo=lambda line: print(line, file=sys.stderr))))
+        return 0
     if args.scale:
         from vsc_assets.bench.scale import run_scale
 
         print(json.dumps(run_scale(args.scale, outputs=args.scale_outputs, scale_dir=args.scale_dir, echo=lambda line: print(line, file=sys.stderr))))
         return 0
-    result = {} if args.fidelity_only else run_bench(quick=args.quick, scaling=args.scaling)
+    result = {} if args.fidelity_only else run_bench(quick=args.quick, scaling=args.scaling, randomness=args.randomness)
     if args.fidelity or args.fidelity_only:
         from vsc_assets.bench.fidelity import run_fidelity
 
-        result.update(run_fidelity(sources=args.fidelity_sources))
+        result.update(run_fidelity(sources=args.fidelity_sources, randomness=args.randomness))
     print(json.dumps(result))
     return 0
 
@@ -160,7 +188,30 @@ def cmd_worker(args) -> int:
     # solo: the worker runs one step at a time in its own process, which may start the step's worker pool.
     command += ["--", "--pool=solo", "--concurrency=1"]
     print(f"worker for root {layout.root}; Dagster instance {layout.dagster_home}", file=sys.stderr, flush=True)
-    return subprocess.call(command, env=env)
+    # In a session of its own, so a stop reaches Celery and every process a step started, and only them.
+    worker = subprocess.Popen(command, env=env, start_new_session=True)
+    stopping.on_stop(lambda: _signal_group(worker.pid, signal.SIGTERM))
+    while worker.poll() is None:
+        try:
+            worker.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            continue
+    if stopping.requested():
+        # Celery's warm shutdown would finish the step first; a step it drops goes back to the
+        # broker (late acknowledgement) and to another worker. Whatever remains is killed.
+        _signal_group(worker.pid, signal.SIGKILL)
+        print(f"worker stopped by {signal.Signals(stopping.signal_received()).name}; its step, if any, goes to another worker", file=sys.stderr)
+        return stopping.EXIT_CODES.get(stopping.signal_received(), 1)
+    return worker.returncode
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    import os
+
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
+    def with_randomness(p):
+        p.add_argument(
+            "--randomness",
+            choices=RANDOMNESS,
+            default=PUBLISHED,
+            help="published (default): noise, shuffle_pixels and perspective with AugLy's fixed default seeds, "
+            "as the published data was made; per_image: from each chain's own seed (docs/recipe.md)",
+        )
+        return p
+
     def with_run_options(p):
         p.add_argument(
             "--select",
@@ -185,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"comma-separated assets, of: {', '.join(CATALOG.names)} (default: every one whose inputs exist)",
         )
         p.add_argument("--workers", type=int, default=0, help="worker processes per run (default: all cores)")
+        p.add_argument(
+            "--rebuild-stale",
+            action="store_true",
+            help="also rebuild the partitions an older recipe version (or the other --randomness) made; "
+            "without it they are listed and kept",
+        )
+        with_randomness(p)
         return with_chunks(p)
 
     def with_chunks(p):
@@ -239,13 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--step-workers", type=int, default=0, help="worker processes inside each step (default: this machine's cores)"
     )
-    bench = sub.add_parser("bench", help="images/s per core against the floor")
+    bench = with_randomness(sub.add_parser("bench", help="images/s per core against the floor"))
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
     bench.add_argument("--scaling", action="store_true", help="also time one partition run with 1 and with 2 workers")
     bench.add_argument(
         "--fidelity", action="store_true", help="also compare the production path with the recipe as written (KS per statistic)"
     )
     bench.add_argument("--fidelity-only", action="store_true", help="only the fidelity comparison")
+    bench.add_argument(
+        "--kernels", action="store_true", help="instead: each production kernel against the recipe's own apply (speed-up, difference)"
+    )
     bench.add_argument(
         "--scale",
         type=int,
@@ -263,11 +334,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # argparse: "error: ..." and exit 2 on a wrong command line
     handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "bench": cmd_bench, "worker": cmd_worker}
+    previous = None
+    if args.command in ("materialize", "demo", "worker"):
+        stopping.reset()
+        previous = stopping.handle_signals()  # Ctrl-C and SIGTERM stop the work within seconds, and say what is left
     try:
         return handler[args.command](args)
     except (UsageError, InputError) as exc:
         _error(str(exc), exc.hint)
         return 2
+    finally:
+        if previous is not None:
+            stopping.restore_signals(previous)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,26 @@
-"""Each declared artifact as a Dagster asset: the asset boundary, where a partition key is parsed once."""
+"""Each declared artifact as a Dagster asset: the asset boundary, where a partition key is parsed once.
+
+A step claims its partition before building it (catalog.claims): whoever else
+holds it, a CLI, the daemon's runs or a Celery worker on another machine, the
+step waits, says whom for, and then counts the partition as done if it came
+out whole meanwhile.
+"""
+
+import time
 
 import dagster as dg
 
+from vsc_assets import progress, stopping
+from vsc_assets.builders.writer import manifest_version
 from vsc_assets.catalog.artifacts import Artifact, BuildContext, Catalog, InputSpec
+from vsc_assets.catalog.claims import Claim, Holder, claim_path, try_claim
 from vsc_assets.defs.partitions import partitions_def
 from vsc_assets.defs.resources import VscRoot
-from vsc_assets.defs.results import input_errors_fail_fast, materialize_result, progress_logger
+from vsc_assets.defs.results import fail_fast, materialize_result, progress_logger
 from vsc_assets.keys import IdRange
 
 RETRY = dg.RetryPolicy(max_retries=2, delay=2)
+WAIT_NOTE_EVERY = 30.0  # seconds between "still waiting" lines
 
 
 def input_spec(spec: InputSpec) -> dg.AssetSpec:
@@ -24,6 +36,48 @@ def _upstream_keys(context: dg.AssetExecutionContext, artifact: Artifact, catalo
     return tuple(sorted(keys))
 
 
+def _say(context: dg.AssetExecutionContext, text: str) -> None:
+    """In the run's log, and on the console of a CLI running this step."""
+    context.log.info(text)
+    progress.say(text)
+
+
+def _claim(context: dg.AssetExecutionContext, build: BuildContext, artifact: Artifact) -> tuple[Claim, Holder | None]:
+    """This partition's claim, once nobody else alive holds it; and whom this step waited for."""
+    where = f"{artifact.name} {build.key}"
+    path = claim_path(build.layout, artifact.name, build.key)
+    waited_for, noted = None, 0.0
+    while True:
+        claim, holder, taken_from = try_claim(path, Holder.me(context.run.run_id))
+        if claim is not None:
+            if taken_from is not None:
+                _say(context, f"{where}: took over the claim of {taken_from}, which is gone; building it again")
+            elif waited_for is not None:
+                _say(context, f"{where}: {waited_for} is done with it")
+            return claim, waited_for
+        if holder != waited_for or time.monotonic() - noted > WAIT_NOTE_EVERY:
+            _say(context, f"{where}: being built by {holder}; waiting for it")
+            waited_for, noted = holder, time.monotonic()
+        stopping.check()
+        time.sleep(1.0)
+
+
+PLANNED_AT_TAG = "vsc_assets/planned_at"  # when the launcher last saw this run's partitions to do (seconds)
+
+
+def _finished_meanwhile(context: dg.AssetExecutionContext, build: BuildContext, artifact: Artifact) -> bool:
+    """Whether someone else made this partition whole, in this version, since this run was planned
+    (by `vsc-assets materialize`, which says when in a tag) or created (by the daemon)."""
+    manifest = build.layout.manifest_path(artifact.name, build.key)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    if record is None or manifest_version(manifest) != build.version:
+        return False
+    since = record.create_timestamp.timestamp()
+    if PLANNED_AT_TAG in context.run.tags:
+        since = min(since, float(context.run.tags[PLANNED_AT_TAG]))
+    return manifest.stat().st_mtime > since and artifact.present(build.layout, build.ids.key if build.ids else None)
+
+
 def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
     unit = artifact.partitioning.unit if artifact.partitioning else "items"
 
@@ -37,6 +91,7 @@ def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec(c.name, asset=artifact.name, description=c.description) for c in artifact.checks],
         kinds=set(artifact.kinds),
         automation_condition=dg.AutomationCondition.eager() if artifact.eager else None,
+        code_version=artifact.version,
     )
     def _asset(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
         partitioned = artifact.partitioning is not None
@@ -47,9 +102,20 @@ def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
             workers=vsc_root.worker_count(context.instance),
             progress=progress_logger(context, unit) if partitioned else None,
             upstream_keys=() if partitioned else _upstream_keys(context, artifact, catalog),
+            randomness=vsc_root.randomness,
+            version=artifact.version_for(vsc_root.randomness),
         )
-        with input_errors_fail_fast():
-            report = artifact.build(artifact, build)
-        return materialize_result(context, report)
+        extra = {"version": dg.MetadataValue.text(build.version)}
+        with fail_fast():
+            claim, waited_for = _claim(context, build, artifact)
+            with claim:
+                if artifact.inspect is not None and _finished_meanwhile(context, build, artifact):
+                    by = str(waited_for) if waited_for else "another run"
+                    _say(context, f"{artifact.name} {build.key}: made whole by {by} since this run began; counted as done, not built again")
+                    report = artifact.inspect(artifact, build)
+                    extra["built_by"] = dg.MetadataValue.text(by)
+                else:
+                    report = artifact.build(artifact, build)
+        return materialize_result(context, report, extra)
 
     return _asset

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
@@ -31,6 +32,11 @@ class VscRoot(dg.ConfigurableResource):
     )
     sources_per_partition: int = Field(default=DEFAULT_SOURCES_PER_PARTITION, description="DISC21 sources per new partition key")
     videos_per_partition: int = Field(default=DEFAULT_VIDEOS_PER_PARTITION, description="Video ids per new partition key")
+    randomness: Literal["published", "per_image"] = Field(
+        default="published",
+        description="published: noise, shuffle_pixels and perspective with AugLy's fixed default seeds, as the "
+        "published data was made; per_image: from each chain's own seed (docs/recipe.md, 'Frozen randomness')",
+    )
 
     def layout(self) -> Layout:
         return Layout(resolve_root(self.root or None))

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import dagster as dg
 
 from vsc_assets import progress
+from vsc_assets.stopping import Stopped
 from vsc_assets.builders.frames import VideoReport
 from vsc_assets.builders.pair_frames import StageReport
 from vsc_assets.builders.pair_table import PairReport
@@ -21,13 +22,16 @@ from vsc_assets.io.contact_sheet import markdown_image
 
 
 @contextmanager
-def input_errors_fail_fast():
-    """A wrong root is not fixed by running again: fail the step at once, unretried, in one line."""
+def fail_fast():
+    """A wrong root is not fixed by running again, and a stop is not to be undone by a retry:
+    fail the step at once, unretried, in one line."""
     try:
         yield
     except InputError as exc:
         hint = f" (hint: {exc.hint})" if exc.hint else ""
         raise dg.Failure(description=f"{exc}{hint}", allow_retries=False) from None
+    except Stopped as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
 def progress_logger(context: dg.AssetExecutionContext, unit: str = "sources", steps: int = 10):
@@ -137,6 +141,8 @@ def _set_result(report: SetReport) -> dg.MaterializeResult:
         "files_with_fallbacks": dg.MetadataValue.int(report.fallback_files),
         "family_counts": family_table(report.family_counts, report.chains),
     }
+    if report.randomness:
+        metadata["randomness"] = dg.MetadataValue.text(report.randomness)
     return _result(metadata, report.checks, report.preview, "20 variants of one source")
 
 
@@ -186,8 +192,9 @@ def _files_result(report: FilesReport) -> dg.MaterializeResult:
 RESULTS = {SetReport: _set_result, VideoReport: _video_result, StageReport: _stage_result, PairReport: _pairs_result}
 
 
-def materialize_result(context: dg.AssetExecutionContext, report: Report) -> dg.MaterializeResult:
+def materialize_result(context: dg.AssetExecutionContext, report: Report, extra: dict | None = None) -> dg.MaterializeResult:
     """What one step shows: its report's metadata, preview and check results; notes go to the log."""
     for note in getattr(report, "notes", ()):
         context.log.info(note)
-    return RESULTS.get(type(report), _files_result)(report)
+    result = RESULTS.get(type(report), _files_result)(report)
+    return dg.MaterializeResult(metadata={**(result.metadata or {}), **(extra or {})}, check_results=result.check_results)

@@ -7,6 +7,7 @@ import dagster as dg
 
 from vsc_assets.catalog.artifacts import Catalog
 from vsc_assets.catalog.refresh import changed, groups, take_snapshot
+from vsc_assets.defs.liveness import close_dead_runs
 from vsc_assets.defs.partitions import partitions_def
 from vsc_assets.defs.resources import VscRoot
 
@@ -37,6 +38,8 @@ def data_change_sensor_for(catalog: Catalog) -> dg.SensorDefinition:
         "and requests runs for the partitions whose inputs changed (new, replaced, or a changed ground truth).",
     )
     def data_change_sensor(context: dg.SensorEvaluationContext, vsc_root: VscRoot) -> dg.SensorResult:
+        for line in close_dead_runs(context.instance):  # runs of a `vsc-assets materialize` that was killed
+            context.log.info(line)
         layout = vsc_root.layout()
         keys = {name: list(context.instance.get_dynamic_partitions(name)) for name in partitionings}
         sizes = {name: getattr(vsc_root, p.size_setting) for name, p in partitionings.items()}

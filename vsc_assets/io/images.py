@@ -67,6 +67,7 @@ def load_rgb(
     min_side: int = MIN_SOURCE_SIDE,
     max_pixels: int = MAX_SOURCE_PIXELS,
     max_chain_pixels: int = MAX_CHAIN_PIXELS,
+    at_least: int | None = None,
 ) -> tuple[Image.Image, dict]:
     """Decode ``path`` at its full resolution into an RGB image, as the recipe opens it.
 
@@ -74,7 +75,9 @@ def load_rgb(
     upscaled (bicubic) so every family has pixels to crop, rotate and inset; a
     source over ``max_chain_pixels`` is decoded at 1/2, 1/4 or 1/8 scale (a
     JPEG in the DCT domain, anything else by box reduction), which bounds a
-    worker's memory. Returns the image and facts for the record.
+    worker's memory. ``at_least``: a JPEG may be decoded in the DCT domain at the smallest
+    scale that keeps both sides at least that many pixels (for an image used only that small).
+    Returns the image and facts for the record.
     """
     path = Path(path)
     try:
@@ -93,6 +96,8 @@ def load_rgb(
                 factor = _reduction_within(width, height, max_chain_pixels)
                 if factor > 1 and im.format == "JPEG":
                     im.draft(im.mode, (math.ceil(width / factor), math.ceil(height / factor)))
+                elif at_least and im.format == "JPEG":
+                    im.draft(im.mode, (at_least, at_least))
                 im.load()
                 im = ImageOps.exif_transpose(im)
                 im = _to_8bit_rgb(im)
@@ -113,6 +118,24 @@ def load_rgb(
         im = im.resize((max(im.width, min_side), max(im.height, min_side)), Image.Resampling.BICUBIC)
         info["upscaled_to"] = list(im.size)
     return im, info
+
+
+def decoded_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """The size ``load_rgb(path)`` gives, from the header alone (EXIF rotation, the reduction of
+    a huge image, the upscaling of a tiny one); None when the header can't be read."""
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):
+        return None
+    factor = _reduction_within(width, height, MAX_CHAIN_PIXELS)
+    width, height = math.ceil(width / factor), math.ceil(height / factor)
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    if min(width, height) < MIN_SOURCE_SIDE:
+        width, height = max(width, MIN_SOURCE_SIDE), max(height, MIN_SOURCE_SIDE)
+    return width, height
 
 
 def jpeg_problem(path: Path, size: tuple[int, int] | None = None, mode: str | None = None) -> str | None:

@@ -8,19 +8,27 @@ artifacts.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import dagster as dg
 
+from vsc_assets import stopping
+from vsc_assets.augment.families import PUBLISHED
+from vsc_assets.builders.writer import manifest_version
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
+from vsc_assets.catalog.claims import claim_path, holder_of
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.definitions import defs as catalog_defs
 from vsc_assets.definitions import definitions_for
+from vsc_assets.defs.assets import PLANNED_AT_TAG
 from vsc_assets.defs.resources import VscRoot
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import default_workers
-from vsc_assets.runs.plan import Echo, prepare_runs
+from vsc_assets.defs.liveness import LAUNCHED_BY_TAG, runner_tags
+from vsc_assets.runs.plan import Echo, Stale, prepare_runs
 
 
 def _last_line(message: str) -> str:
@@ -54,10 +62,15 @@ class RunSummary:
     failed_checks: list[str] = field(default_factory=list)
     materialized: set[str] = field(default_factory=set)
     skipped: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (input, reason) -> assets
+    stale: Stale = field(default_factory=dict)  # made by an older recipe version (or the other randomness mode)
+    stale_rebuilt: bool = False
+    finished: list[str] = field(default_factory=list)  # the partition runs that ended, as "key (assets)"
+    not_run: list[str] = field(default_factory=list)  # what a stop left for the next run
+    stopped_by: int | None = None  # the signal that stopped the command
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.failed_checks
+        return not self.failed and not self.failed_checks and self.stopped_by is None
 
     def ran(self, asset: str) -> bool:
         return asset in self.materialized
@@ -74,6 +87,16 @@ class RunSummary:
         lines.append(f"    full lists: the manifests under {layout.root / 'manifests'} (rows with an error)")
         return lines
 
+    def stale_lines(self, catalog: Catalog, randomness: str) -> list[str]:
+        """Partitions an older recipe made: how many per artifact, with the versions."""
+        lines = []
+        for name, found in self.stale.items():
+            versions = Counter(version for _, version in found)
+            made = ", ".join(f"{n} by version {v}" for v, n in sorted(versions.items()))
+            what = "rebuilt" if self.stale_rebuilt else "kept; `--rebuild-stale` rebuilds them"
+            lines.append(f"{name}: {len(found)} partition(s) made by an older recipe ({made}; now {catalog[name].version_for(randomness)}): {what}")
+        return lines
+
 
 def _skipped_in(event) -> tuple[int, list[dict], str | None]:
     """(count, first few {item, reason}, manifest) of the inputs one materialization skipped."""
@@ -84,6 +107,48 @@ def _skipped_in(event) -> tuple[int, list[dict], str | None]:
     return count, first, manifest.value if manifest is not None else None
 
 
+def _in_a_thread(**kwargs):
+    """``dg.materialize`` off the main thread, so the main thread keeps the signal handlers
+    (Dagster installs its own only on the main thread) and a stop reaches the work at once."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["result"] = dg.materialize(**kwargs)
+        except BaseException as exc:  # re-raised below, on the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="materialize", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(timeout=0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _held_by_others(layout: Layout, key: str | None, names: list[str]) -> list[str]:
+    """Which of these asset partitions someone alive is building now, and who."""
+    held = []
+    for name in names:
+        holder, stale = holder_of(claim_path(layout, name, key or "all"))
+        if holder is not None and not stale:
+            held.append(f"{name} by {holder}")
+    return held
+
+
+def _still_to_do(instance: dg.DagsterInstance, layout: Layout, catalog: Catalog, key: str | None, names: list[str], versions: dict) -> list[str]:
+    """Of a deferred group, what is still missing once its other builder is done."""
+    left = []
+    for name in names:
+        artifact = catalog[name]
+        done = key in instance.get_materialized_partitions(dg.AssetKey(name)) if key else True
+        made_by = manifest_version(layout.manifest_path(name, key or "all"))
+        if not (done and made_by == versions[name] and artifact.present(layout, key)):
+            left.append(name)
+    return left
+
+
 def materialize_missing(
     layout: Layout,
     selection: list[str],
@@ -92,37 +157,71 @@ def materialize_missing(
     videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
     echo: Echo = print,
     catalog: Catalog = CATALOG,
+    randomness: str = PUBLISHED,
+    rebuild_stale: bool = False,
 ) -> RunSummary:
     defs = catalog_defs if catalog is CATALOG else definitions_for(catalog)
-    instance, plan, complete = prepare_runs(layout, selection, sources_per_partition, videos_per_partition, echo, catalog)
-    summary = RunSummary(complete=complete)
+    planned_at = {}  # group -> when it was last seen to be done (a partition finished later by another is not redone)
+    planned = time.time()
+    instance, plan, complete, stale = prepare_runs(
+        layout, selection, sources_per_partition, videos_per_partition, echo, catalog, randomness, rebuild_stale
+    )
+    summary = RunSummary(complete=complete, stale=stale, stale_rebuilt=rebuild_stale)
+    versions = {name: catalog[name].version_for(randomness) for name in catalog.names}
     # Runs go one after another here, so each uses every core unless told otherwise.
-    resource = VscRoot(root=str(layout.root), workers=workers or default_workers())
+    resource = VscRoot(root=str(layout.root), workers=workers or default_workers(), randomness=randomness)
     assets = list(defs.assets)
     # Failures are summarised below, one line each; Dagster's own log keeps the tracebacks (`dagster dev`).
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    order = sorted(plan, key=lambda g: (g[0] is None, catalog.names.index(plan[g][0]), g[1] or ""))
-    for i, group in enumerate(order, start=1):
+    queue = deque(sorted(plan, key=lambda g: (g[0] is None, catalog.names.index(plan[g][0]), g[1] or "")))
+    deferred: set = set()
+    total, i = len(queue), 0
+    while queue:
+        group = queue.popleft()
         names, key = plan[group], group[1]
+        where = "partition " + key if key else "all partitions"
+        if stopping.requested():
+            summary.not_run.append(f"{key or 'unpartitioned'} ({', '.join(names)})")
+            continue
+        held = _held_by_others(layout, key, names)
+        if held and group not in deferred and queue:
+            deferred.add(group)
+            queue.append(group)
+            echo(f"{where}: {'; '.join(held)}; going on with the others, back to it at the end")
+            continue
+        if group in deferred:
+            planned_at[group] = time.time()
+            names = _still_to_do(instance, layout, catalog, key, names, versions)
+            if not names:
+                echo(f"{where}: made whole by its other builder meanwhile; not built again")
+                summary.complete += len(plan[group])
+                continue
+        i += 1
         started = time.perf_counter()
-        echo(f"[{i}/{len(order)}] {'partition ' + key if key else 'all partitions'}: {', '.join(names)}")
-        result = dg.materialize(
-            assets,
+        echo(f"[{i}/{total}] {where}: {', '.join(names)}")
+        result = _in_a_thread(
+            assets=assets,
             instance=instance,
             resources={"vsc_root": resource},
             partition_key=key,
             selection=names,
             raise_on_error=False,
             run_config=quiet,
-            tags={"vsc_assets/launched_by": "vsc-assets materialize"},
+            tags={LAUNCHED_BY_TAG: "vsc-assets materialize", PLANNED_AT_TAG: repr(planned_at.get(group, planned)), **runner_tags()},
         )
         summary.runs += 1
+        label = f"{key or 'unpartitioned'} ({', '.join(names)})"
+        if stopping.requested() and not result.success:
+            summary.not_run.append(label)
+            echo(f"    stopped (run {result.run_id} marked failed); the next `vsc-assets materialize` goes on from here")
+            continue
         if not result.success:
-            summary.failed.append(f"{key or 'unpartitioned'} ({', '.join(names)})")
+            summary.failed.append(label)
             for message in _root_causes(result):
                 echo(f"    {message}")
             echo(f"    FAILED (run {result.run_id}); `dagster dev` shows its logs")
             continue
+        summary.finished.append(label)
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 summary.failed_checks.append(f"{key}:{check.asset_key.to_user_string()}:{check.check_name}")
@@ -139,4 +238,5 @@ def materialize_missing(
                 named = "; ".join(f"{s['item']}: {s['reason']}" for s in first)
                 echo(f"    {asset}: skipped {skipped} input(s): {named}{' ...' if skipped > len(first) else ''}; full list: {manifest}")
         echo(f"    done in {time.perf_counter() - started:.1f} s: {counts}")
+    summary.stopped_by = stopping.signal_received()
     return summary

@@ -1,4 +1,5 @@
-"""What `vsc-assets materialize` will run: every selected partition that is missing, failed, or whose files are gone."""
+"""What `vsc-assets materialize` will run: every selected partition that is missing, failed, or whose files are
+gone; and, when asked, those an older recipe version made."""
 
 from __future__ import annotations
 
@@ -6,22 +7,36 @@ from typing import Callable
 
 import dagster as dg
 
+from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.builders.frames import adopt_old_frame_folders
+from vsc_assets.builders.writer import manifest_version
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout
+from vsc_assets.defs.liveness import close_dead_runs
 from vsc_assets.runs.instance import open_instance, register_partitions
 
 Echo = Callable[[str], None]
 Plan = dict[tuple, list[str]]  # (partitions definition or None, key or None) -> artifacts to (re)materialize
+Stale = dict[str, list[tuple[str | None, str]]]  # artifact -> (key, the version its manifest names)
 
 
-def plan_runs(instance: dg.DagsterInstance, layout: Layout, selection: list[str], catalog: Catalog = CATALOG) -> tuple[Plan, int]:
-    """The plan, and how many asset partitions are complete already."""
+def plan_runs(
+    instance: dg.DagsterInstance,
+    layout: Layout,
+    selection: list[str],
+    catalog: Catalog = CATALOG,
+    randomness: str = PUBLISHED,
+    rebuild_stale: bool = False,
+) -> tuple[Plan, int, Stale]:
+    """The plan, how many asset partitions are complete already, and which complete ones an
+    older recipe version (or the other randomness mode) made: planned only if ``rebuild_stale``."""
     plan: Plan = {}
     complete = 0
+    stale: Stale = {}
     for name in catalog.ordered(selection):
         artifact = catalog[name]
+        current = artifact.version_for(randomness)
         parents = set(artifact.deps)
         if artifact.partitioning is None:
             groups = [(None, None)]
@@ -38,11 +53,15 @@ def plan_runs(instance: dg.DagsterInstance, layout: Layout, selection: list[str]
             else:
                 upstream = any(p in plan.get(group, []) for p in parents)
             is_done = (materialized if key is None else key in done) and artifact.present(layout, key)
+            made_by = manifest_version(layout.manifest_path(name, key or "all")) if is_done else None
+            if is_done and made_by != current:
+                stale.setdefault(name, []).append((key, made_by or "unversioned"))
+                is_done = not rebuild_stale
             if upstream or not is_done:
                 plan.setdefault(group, []).append(name)
             else:
                 complete += 1
-    return plan, complete
+    return plan, complete, stale
 
 
 def prepare_runs(
@@ -52,17 +71,21 @@ def prepare_runs(
     videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
     echo: Echo = print,
     catalog: Catalog = CATALOG,
-) -> tuple[dg.DagsterInstance, Plan, int]:
-    """Everything before the first run: the instance, new partition keys, and the plan."""
+    randomness: str = PUBLISHED,
+    rebuild_stale: bool = False,
+) -> tuple[dg.DagsterInstance, Plan, int, Stale]:
+    """Everything before the first run: the instance, its dead runs closed, new partition keys, the plan."""
     instance = open_instance(layout)
+    for line in close_dead_runs(instance):
+        echo(line)
     for note in adopt_old_frame_folders(layout):  # before planning: the checks look in the new folders
         echo(note)
     added = register_partitions(instance, layout, sources_per_partition, videos_per_partition, catalog)
     for name, keys in added.items():
         if keys:
             echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
-    plan, complete = plan_runs(instance, layout, selection, catalog)
-    return instance, plan, complete
+    plan, complete, stale = plan_runs(instance, layout, selection, catalog, randomness, rebuild_stale)
+    return instance, plan, complete, stale
 
 
 def file_counts(layout: Layout, names: list[str], catalog: Catalog = CATALOG) -> dict[str, int]:

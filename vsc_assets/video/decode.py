@@ -1,10 +1,12 @@
 """Decoding the frames on screen at given times, each video decoded once, and only as far as needed.
 
-The probe gives every packet's timestamp and which ones start a GOP, so the
-frames wanted are known before decoding. A GOP holding none of them is not
-decoded at all; a GOP is left as soon as its wanted frames are out. Only the
-wanted frames are converted to RGB. If a wanted frame does not come out that
-way (an odd stream), the video is decoded again in full.
+The probe gives every packet's timestamp, which ones start a GOP, and which
+are disposable (H.264 pictures no other picture refers to, about half of
+x264's default output), so the frames wanted are known before decoding. A GOP
+holding none of them is not decoded at all; a disposable picture that is not
+wanted is never handed to the decoder; a GOP is left as soon as its wanted
+frames are out. Only the wanted frames are converted to RGB. If a wanted frame
+does not come out that way (an odd stream), the video is decoded again in full.
 """
 
 from __future__ import annotations
@@ -41,28 +43,42 @@ def _decode(info: VideoInfo, wanted_pts: set[int], selective: bool) -> Iterator[
     remaining = [wanted_pts.intersection(g) for g in gops]
     # Open GOPs: a wanted picture shown before its GOP's keyframe may reference the previous GOP.
     whole = [i + 1 < len(gops) and any(p < gops[i + 1][0] for p in remaining[i + 1]) for i in range(len(gops))]
+    # In decode order a picture's references come before it: past a GOP's last wanted packet,
+    # nothing more of that GOP is needed.
+    last = [max((j for j, p in enumerate(g) if p in remaining[i]), default=-1) for i, g in enumerate(gops)]
     left = set(wanted_pts)
+    skippable = info.disposable - wanted_pts if selective else frozenset()
     container, stream = open_video(info.path)
     stream.thread_type = "AUTO"
-    gop = -1
+    gop, position = -1, 0
+
+    def wanted(frames):
+        for frame in frames:
+            if frame.pts in left:
+                left.discard(frame.pts)
+                for r in remaining:
+                    r.discard(frame.pts)
+                yield frame.pts, _to_rgb(frame)
+
     try:
         for packet in container.demux(stream):
             if packet.size and (packet.is_keyframe or gop < 0):
-                gop += 1
-            if selective and packet.size and gop < len(gops) and not remaining[gop] and not whole[gop]:
+                gop, position = gop + 1, 0
+            elif packet.size:
+                position += 1
+            if selective and packet.size and gop < len(gops) and not whole[gop] and position > last[gop]:
+                continue
+            if packet.pts in skippable:
                 continue
             try:
-                frames = packet.decode()
+                yield from wanted(packet.decode())
             except av.FFmpegError:
                 continue  # a damaged packet; a frame it held is missed and decoded again in full
-            for frame in frames:
-                if frame.pts in left:
-                    left.discard(frame.pts)
-                    for r in remaining:
-                        r.discard(frame.pts)
-                    yield frame.pts, _to_rgb(frame)
             if not left:
-                break
+                return
+        yield from wanted(stream.codec_context.decode(None))  # what the decoder still holds
+    except av.FFmpegError:
+        return
     finally:
         container.close()
 

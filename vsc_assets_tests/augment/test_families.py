@@ -18,7 +18,8 @@ from vsc_assets.demo.images import demo_image
 
 
 def ctx_for(materials, **kw) -> ChainContext:
-    return ChainContext(materials=materials, **kw)
+    """The recipe as written: each family's own apply (the production kernels have tests of their own)."""
+    return ChainContext(materials=materials, **{"reference": True, **kw})
 
 
 def draws(name, materials, n=300, seed=0):
@@ -59,13 +60,16 @@ def test_registry_has_24_families_each_a_typed_record_with_a_test(materials):
 def test_family_properties_say_which_end_at_256_and_which_commute_with_downscaling():
     ends = {f.name for f in REGISTRY if f.ends_at_256}
     assert ends == {"change_channel", "pad_square", "resized_crop", "image_opaque", "pad", "meme_format", "overlay_onto_image", "stack"}
-    in_pixels = {"blur", "pixelization", "noise", "encoding_quality", "sharpen", "shuffle_pixels", "meme_format", "perspective"}
+    in_pixels = {"blur", "pixelization", "noise", "encoding_quality", "sharpen", "shuffle_pixels", "meme_format"}
     for family in REGISTRY:
         if family.name in in_pixels:
             assert not family.commutes_with_downscale({}), family.name
     assert FAMILIES["change_channel"].commutes_with_downscale({"mode": "swap"})
     assert not FAMILIES["change_channel"].commutes_with_downscale({"mode": "shift"})  # s pixels of the image it receives
     assert FAMILIES["rotate"].commutes_with_downscale({"degrees": 10.0})
+    # perspective's corners move by sigma px: at a quarter of the size, a quarter of sigma is the same warp
+    perspective = FAMILIES["perspective"]
+    assert perspective.commutes_with_downscale({}) and perspective.at_scale({"sigma": 40.0, "seed": 1}, 4)["sigma"] == 10.0
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
@@ -212,13 +216,45 @@ def test_noise(materials, photo):
     ps = draws("noise", materials)
     assert in_range([p["mean"] for p in ps], 0, 0.5) and in_range([p["var"] for p in ps], 0, 0.5)
     a, _ = apply("noise", photo, {"mean": 0.1, "var": 0.05, "seed": 1}, materials)
-    b, _ = apply("noise", photo, {"mean": 0.1, "var": 0.05, "seed": 2}, materials)
-    assert a.tobytes() != b.tobytes()  # the published recipe gave every image the same pattern
+    assert np.asarray(a).mean() > np.asarray(photo).mean()  # mean 0.1 on [0, 1] brightens on average
+
+
+@pytest.mark.parametrize("size", [(320, 240), (256, 256), (97, 131)])
+def test_noise_published_is_augly_random_noise_with_its_default_seed(materials, size):
+    img = demo_image(4).convert("RGB").resize(size)
+    for mean, var in ((0.1, 0.05), (0.0, 0.49), (0.43, 0.002)):
+        expected = augly_f.random_noise(img, mean=mean, var=var)  # seeds NumPy's global generator with 42
+        for _ in range(2):  # drawn, then kept for the shape: the same bytes
+            ours, _ = apply("noise", img, {"mean": mean, "var": var, "seed": 7}, materials)
+            assert ours.tobytes() == expected.tobytes()
+
+
+def test_noise_published_in_row_chunks_is_the_same_field(materials, monkeypatch):
+    from vsc_assets.augment import frozen
+
+    img = demo_image(5).convert("RGB").resize((300, 200))
+    whole, _ = apply("noise", img, {"mean": 0.2, "var": 0.1, "seed": 0}, materials)
+    monkeypatch.setattr(frozen, "CACHE_BYTES", 0)  # as an image too large to keep
+    monkeypatch.setattr(frozen, "CHUNK_VALUES", 5_000)  # a few rows at a time
+    chunked, _ = apply("noise", img, {"mean": 0.2, "var": 0.1, "seed": 0}, materials)
+    assert chunked.tobytes() == whole.tobytes()
+
+
+def test_noise_published_is_frozen_per_image_is_not(materials, photo):
+    other = demo_image(6).convert("RGB").resize(photo.size)
+    params = {"mean": 0.0, "var": 0.05, "seed": 1}
+    deltas = []
+    for img in (photo, other):
+        out, _ = apply("noise", img, params, materials)
+        deltas.append(np.asarray(out, dtype=int) - np.asarray(img, dtype=int))
+    assert np.mean(deltas[0] == deltas[1]) > 0.5  # one field for every image of a shape (clipping aside)
+    a, _ = apply("noise", photo, params, materials, randomness="per_image")
+    b, _ = apply("noise", photo, {**params, "seed": 2}, materials, randomness="per_image")
+    assert a.tobytes() != b.tobytes()  # each chain's own seed
     state = np.random.get_state()[1].copy()
-    apply("noise", photo, {"mean": 0.1, "var": 0.05, "seed": 3}, materials)
-    assert np.array_equal(state, np.random.get_state()[1])  # NumPy's global generator untouched
-    # mean 0.1 on [0, 1] brightens on average
-    assert np.asarray(a).mean() > np.asarray(photo).mean()
+    apply("noise", photo, params, materials)
+    apply("noise", photo, params, materials, randomness="per_image")
+    assert np.array_equal(state, np.random.get_state()[1])  # NumPy's global generator untouched in either mode
 
 
 def test_vflip(materials, photo):
@@ -262,14 +298,24 @@ def test_skew(materials, photo):
 
 def test_shuffle_pixels(materials, photo):
     assert in_range([p["factor"] for p in draws("shuffle_pixels", materials)], 0.1, 0.5)
-    out, _ = apply("shuffle_pixels", photo, {"factor": 0.3, "seed": 5}, materials)
-    a, b = np.asarray(photo).reshape(-1, 3), np.asarray(out).reshape(-1, 3)
-    changed = np.any(a != b, axis=1).mean()
-    assert 0.05 < changed <= 0.3
-    # the same pixels, rearranged
-    assert sorted(map(tuple, a)) == sorted(map(tuple, b))
-    other, _ = apply("shuffle_pixels", photo, {"factor": 0.3, "seed": 6}, materials)
+    for randomness in ("published", "per_image"):
+        out, _ = apply("shuffle_pixels", photo, {"factor": 0.3, "seed": 5}, materials, randomness=randomness)
+        a, b = np.asarray(photo).reshape(-1, 3), np.asarray(out).reshape(-1, 3)
+        changed = np.any(a != b, axis=1).mean()
+        assert 0.05 < changed <= 0.3
+        assert sorted(map(tuple, a)) == sorted(map(tuple, b))  # the same pixels, rearranged
+    other, _ = apply("shuffle_pixels", photo, {"factor": 0.3, "seed": 6}, materials, randomness="per_image")
     assert other.tobytes() != out.tobytes()
+
+
+@pytest.mark.parametrize("size", [(320, 240), (256, 256), (61, 203)])
+def test_shuffle_pixels_published_is_augly_shuffle_pixels_with_its_default_seed(materials, size):
+    img = demo_image(7).convert("RGB").resize(size)
+    for factor in (0.1, 0.2718, 0.5):
+        expected = augly_f.shuffle_pixels(img, factor=factor)  # seeds NumPy's global generator with 10
+        for _ in range(2):  # drawn, then kept for the shape and factor: the same bytes
+            ours, _ = apply("shuffle_pixels", img, {"factor": factor, "seed": 3}, materials)
+            assert ours.tobytes() == expected.tobytes()
 
 
 def test_meme_format(materials, photo):
@@ -419,9 +465,32 @@ def test_perspective(materials, photo):
     # AugLy 1.0.0's own perspective_transform uses np.float, gone since NumPy 1.24
     with pytest.raises(AttributeError):
         augly_f.perspective_transform(photo, sigma=20.0)
-    a, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 1}, materials)
-    b, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 2}, materials)
+    a, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 1}, materials, randomness="per_image")
+    b, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 2}, materials, randomness="per_image")
     assert a.size == photo.size and a.tobytes() != b.tobytes()
+    c, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 1}, materials)
+    d, _ = apply("perspective", photo, {"sigma": 30.0, "seed": 2}, materials)
+    assert c.tobytes() == d.tobytes()  # published: the seed drawn is not used, the warp is AugLy's seed-42 one
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix, as AugLy wrote it
+def test_perspective_published_is_augly_perspective_transform_with_its_default_seed(materials, photo):
+    """AugLy 1.0's steps written out here, as its own function can't run on NumPy >= 1.24:
+    RandomState(42), corner by corner, x then y; coefficients by its normal equations."""
+    for sigma in (10.0, 23.5, 50.0):
+        rng = np.random.RandomState(42)
+        w, h = photo.size
+        src = [(0, 0), (w, 0), (w, h), (0, h)]
+        dst = [(rng.normal(x, sigma) + 0, rng.normal(y, sigma) + 0) for x, y in src]
+        rows = []
+        for sc, dc in zip(src, dst):
+            rows.append([dc[0], dc[1], 1, 0, 0, 0, -sc[0] * dc[0], -sc[0] * dc[1]])
+            rows.append([0, 0, 0, dc[0], dc[1], 1, -sc[1] * dc[0], -sc[1] * dc[1]])
+        A = np.matrix(rows, dtype=np.float64)
+        coeffs = np.array(np.dot(np.linalg.inv(A.T * A) * A.T, np.array(src).reshape(8))).reshape(8)
+        expected = photo.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC)
+        ours, _ = apply("perspective", photo, {"sigma": sigma, "seed": 9}, materials)
+        assert ours.tobytes() == expected.tobytes()
 
 
 def test_perspective_coefficients_map_corners():

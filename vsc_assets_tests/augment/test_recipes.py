@@ -14,7 +14,7 @@ from vsc_assets.augment.generate import SetJob, Source, render_source
 from vsc_assets.augment.recipes import RECIPES, make_variant, plan_chain, recipe_for_set, replay
 from vsc_assets.augment.resolution import SourceImage
 from vsc_assets.augment.seeding import file_rng, file_seed
-from vsc_assets.io.images import load_rgb
+from vsc_assets.io.images import encode_jpeg, load_rgb
 
 PINNED_SEED = 6439259581854801696
 
@@ -72,10 +72,10 @@ def test_variant_zero_is_plain_bicubic_resize(demo_disc21, materials):
     assert made.ops[0]["name"] == "resize" and made.fallbacks == []
 
 
-def _render(demo_disc21, materials, set_name, name="T000010.jpg"):
+def _render(demo_disc21, materials, set_name, name="T000010.jpg", randomness="published"):
     source = Source(demo_disc21 / name, 1)
     image, info = load_rgb(source.path)
-    return list(render_source(SetJob(set_name, 5, materials), source, image, info))
+    return list(render_source(SetJob(set_name, 5, materials, randomness), source, image, info))
 
 
 @pytest.mark.parametrize("set_name", ["train_v1_s27_all", "train_v1_s3_all"])
@@ -90,31 +90,59 @@ def test_twenty_files_byte_identical_on_rerun(demo_disc21, materials, set_name):
             assert im.format == "JPEG" and im.size == (256, 256) and im.mode == "RGB"
 
 
-def test_record_is_json_and_replays_to_the_same_image(demo_disc21, materials):
+@pytest.mark.parametrize("randomness", ["published", "per_image"])
+def test_record_is_json_and_replays_to_the_same_image(demo_disc21, materials, randomness):
     image, info = load_rgb(demo_disc21 / "T000010.jpg")
-    for _, _, record in _render(demo_disc21, materials, "train_v1_s27_all")[1:]:
-        assert json.loads(json.dumps(record)) == record
+    for _, data, record in _render(demo_disc21, materials, "train_v1_s27_all", randomness=randomness)[1:]:
+        assert json.loads(json.dumps(record)) == record and record["randomness"] == randomness
         assert record["seed"] == file_seed("train_v1_s27_all", 5, "T000010", record["variant"])
         assert record["families"] == [op["name"] for op in record["ops"]]
         replayed = replay(image, json.loads(json.dumps(record)), materials)
-        fresh = make_variant(image, record["variant"], RECIPES["s27"], materials, file_rng(record["seed"]))
+        fresh = make_variant(image, record["variant"], RECIPES["s27"], materials, file_rng(record["seed"]), randomness=randomness)
         assert replayed.tobytes() == fresh.image.tobytes()
+        assert encode_jpeg(replayed) == data  # the file itself, byte for byte
 
 
-def test_production_equals_reference_wherever_a_chain_starts_full_size(demo_disc21, materials):
-    # A chain that meets a resolution-dependent family before its first resize runs as written.
+def test_the_two_modes_draw_alike_and_differ_only_where_noise_shuffle_or_perspective_ran(demo_disc21, materials):
+    frozen_noise = {"noise", "shuffle_pixels", "perspective"}
+    touched = 0
+    for name in ("T000010.jpg", "T000020.jpg", "T000030.jpg"):
+        published = _render(demo_disc21, materials, "train_v1_s3_all", name)
+        per_image = _render(demo_disc21, materials, "train_v1_s3_all", name, "per_image")
+        for (_, a, ra), (_, b, rb) in zip(published, per_image):
+            assert ra["ops"] == rb["ops"]  # the same chain, the same draws
+            if frozen_noise & set(ra["families"]):
+                touched += 1
+            else:
+                assert a == b
+    assert touched > 0
+
+
+def test_records_from_before_the_modes_replay_per_image(demo_disc21, materials):
+    image, _ = load_rgb(demo_disc21 / "T000010.jpg")
+    records = [r for _, _, r in _render(demo_disc21, materials, "train_v1_s3_all", randomness="per_image")[1:]]
+    for record in records:
+        old = {k: v for k, v in record.items() if k != "randomness"}
+        assert replay(image, old, materials).tobytes() == replay(image, record, materials).tobytes()
+
+
+def test_the_production_path_differs_from_the_reference_only_where_its_record_says(demo_disc21, materials):
+    """The same draws on both paths; where a production record shows no shrink, its plan run with the
+    recipe's own applies is the reference image byte for byte, so the record says every difference."""
     image, _ = load_rgb(demo_disc21 / "T000030.jpg")
     source = SourceImage(image)
-    full_size = 0
-    for recipe in ("s27", "s3"):
+    kinds = Counter()
+    for recipe, set_name in (("s27", "train_v1_s27_all"), ("s3", "train_v1_s3_all")):
         for seed in range(60):
             prod = make_variant(source, 1, RECIPES[recipe], materials, file_rng(seed))
-            if prod.start_reduction == 1:
-                full_size += 1
-                ref = make_variant(source, 1, RECIPES[recipe], materials, file_rng(seed), reference=True)
-                assert prod.image.tobytes() == ref.image.tobytes()
-                assert prod.ops == ref.ops
-    assert full_size > 50
+            ref = make_variant(source, 1, RECIPES[recipe], materials, file_rng(seed), reference=True)
+            assert prod.ops == ref.ops and prod.kernels != ref.kernels == "recipe"
+            shrink = prod.shrink.record()
+            kinds["start" if shrink["start_reduction"] > 1 else "after" if "reduced_after" in shrink else "full"] += 1
+            if shrink == {"start_reduction": 1}:
+                record = {"set": set_name, "variant": 1, "ops": prod.ops, "randomness": "published", "kernels": "recipe", **shrink}
+                assert replay(source, record, materials).tobytes() == ref.image.tobytes()
+    assert kinds["full"] > 10 and kinds["start"] > 10 and kinds["after"] > 5, kinds
 
 
 def test_s3_meme_font_is_random_ttf_and_s27_default(materials):

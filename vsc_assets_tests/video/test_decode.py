@@ -55,6 +55,60 @@ def test_fractional_times_and_selective_equals_full_decode(tmp_path):
     assert selective == full and len(full) == len(wanted)
 
 
+def _exp_golomb(bits: str, pos: int) -> tuple[int, int]:
+    zeros = bits.index("1", pos) - pos
+    return int(bits[pos + zeros : pos + 2 * zeros + 1], 2) - 1, pos + 2 * zeros + 1
+
+
+def _reference_b_slices(path) -> int:
+    """How many B slices (slice_type 1 or 6) a stream holds with nal_ref_idc > 0: B-frames used as references."""
+    import av
+
+    count = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        size = (stream.codec_context.extradata[4] & 3) + 1
+        for packet in container.demux(stream):
+            data, pos = bytes(packet), 0
+            while pos < len(data):
+                n = int.from_bytes(data[pos : pos + size], "big")
+                header = data[pos + size]
+                if header & 0x1F == 1 and header & 0x60:
+                    bits = "".join(f"{b:08b}" for b in data[pos + size + 1 : pos + size + 9])
+                    _, at = _exp_golomb(bits, 0)  # first_mb_in_slice
+                    slice_type, _ = _exp_golomb(bits, at)
+                    count += slice_type % 5 == 1
+                pos += size + n
+    return count
+
+
+B_FRAME_STREAMS = {
+    "b-pyramid": "bframes=3:b-pyramid=normal",
+    "b-pyramid-strict-open-gop": "bframes=5:b-pyramid=strict:open-gop=1:b-adapt=0",
+    "b-pyramid-30fps-short-gop": "bframes=4:b-pyramid=normal:keyint=15:min-keyint=15",
+}
+
+
+@pytest.mark.parametrize("case", B_FRAME_STREAMS)
+def test_b_frames_used_as_references_skip_only_what_no_frame_needs(tmp_path, case):
+    path = tmp_path / f"{case}.mp4"
+    fps = Fraction(24000, 1001) if "strict" in case else Fraction(30)
+    shown = write_numbered(path, fps, 330, gop=60, x264=B_FRAME_STREAMS[case])
+    assert _reference_b_slices(path) > 0  # B-frames that other frames refer to
+    info = probe_video(path)
+    assert 0 < len(info.disposable) < len(info.packets)  # non-reference pictures, never handed to the decoder
+    times = [*one_second_times(info.duration), 0.49, 3.21, 7.777, 9.04]
+    got = {}
+    for positions, frame in frames_at(info, times):
+        for p in positions:
+            got[times[p]] = read_number(frame)
+    assert got == {t: round(shown[on_screen_index(shown, t)] * fps) for t in times}
+    wanted = {info.pts_at(on_screen_index(list(info.frame_times), t)) for t in times}
+    selective = {pts: read_number(f) for pts, f in _decode(info, set(wanted), selective=True)}
+    full = {pts: read_number(f) for pts, f in _decode(info, set(wanted), selective=False)}
+    assert selective == full and len(full) == len(wanted)
+
+
 def test_rotated_video_comes_out_as_displayed(tmp_path):
     flat, rotated = tmp_path / "flat.mp4", tmp_path / "rotated.mp4"
     write_numbered(flat, Fraction(25), 60)

@@ -4,7 +4,7 @@ The order is part of the recipe's draws: a chain picks families by their index
 here, so a family is added at the end, and never moved.
 """
 
-from vsc_assets.augment.families.base import SQUARE, ChainContext, Family
+from vsc_assets.augment.families.base import PER_IMAGE, PUBLISHED, RANDOMNESS, SQUARE, ChainContext, Family
 from vsc_assets.augment.families.captions import MEME_FORMAT, OVERLAY_TEXT
 from vsc_assets.augment.families.colour import CHANGE_CHANNEL, COLOR_JITTER, GRAYSCALE
 from vsc_assets.augment.families.degrade import (
@@ -62,4 +62,4 @@ REGISTRY: tuple[Family, ...] = (
 FAMILIES: dict[str, Family] = {family.name: family for family in REGISTRY}
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 
-__all__ = ["FAMILIES", "FAMILY_NAMES", "REGISTRY", "SQUARE", "ChainContext", "Family"]
+__all__ = ["FAMILIES", "FAMILY_NAMES", "PER_IMAGE", "PUBLISHED", "RANDOMNESS", "REGISTRY", "SQUARE", "ChainContext", "Family"]

@@ -21,10 +21,15 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from PIL import Image
 
+from vsc_assets.augment import kernels
 from vsc_assets.augment.materials import Materials, load_pool_image
 from vsc_assets.constants import OUTPUT_SIZE
 
 SQUARE = (OUTPUT_SIZE, OUTPUT_SIZE)
+# Where noise, shuffle_pixels and perspective draw their randomness (docs/recipe.md, "Frozen randomness"):
+# AugLy's fixed default seeds, as the published data was made, or each chain's own seed.
+PUBLISHED, PER_IMAGE = "published", "per_image"
+RANDOMNESS = (PUBLISHED, PER_IMAGE)
 Size = tuple[float, float]
 PoolSize = Callable[[str], tuple[int, int]]
 
@@ -35,6 +40,8 @@ class ChainContext:
 
     materials: Materials
     meme_random_font: bool = False  # s3 draws the meme font; s27 keeps AugLy's default
+    randomness: str = PUBLISHED
+    reference: bool = False  # the recipe as written: every family's own ``apply``, never a production kernel
     fallbacks: list = field(default_factory=list)
 
     def fallback(self, family: str, reason: str, **detail) -> None:
@@ -51,6 +58,10 @@ def _never(_params) -> bool:
 
 def _same_size(_params, w: float, h: float) -> Size:
     return w, h
+
+
+def _unscaled(params, _factor: int):
+    return params
 
 
 def _shorter_side(_params, w: float, h: float, _pool_size: PoolSize) -> float:
@@ -73,6 +84,17 @@ class Family:
     size_after: Callable[[Any, float, float], Size] = _same_size
     # For a family that ends at 256: pixels of its input per output pixel at that resize.
     extent: Callable[[Any, float, float, PoolSize], float] = _shorter_side
+    # For a family that commutes: its parameters for an image reduced by an integer factor
+    # (the same for all but perspective, whose sigma is in pixels of the image it warps).
+    at_scale: Callable[[Any, int], Any] = _unscaled
+    # The production path's kernel where it has one: faster, and measured by the fidelity
+    # benchmark to be indistinguishable from ``apply`` (docs/benchmarks.md); the reference
+    # path, and replaying a reference file, always use ``apply``.
+    fast: Callable[[Image.Image, Any, ChainContext], Image.Image] | None = None
+
+    def run(self, img: Image.Image, params, ctx: ChainContext) -> Image.Image:
+        kernel = self.fast if self.fast is not None and not ctx.reference else self.apply
+        return kernel(img, params, ctx)
 
 
 def scale_free(**kwargs) -> dict:
@@ -107,14 +129,19 @@ def pick(rng: np.random.Generator, items) -> int:
 # ---------------------------------------------------------------- image steps shared by families
 
 
-def square(img: Image.Image, resample=Image.Resampling.BICUBIC) -> Image.Image:
-    """A family's own resize to 256: bicubic, Pillow's default in the published environment."""
-    return img.resize(SQUARE, resample)
+def square(img: Image.Image, ctx: ChainContext | None = None) -> Image.Image:
+    """A family's own resize to 256: bicubic, Pillow's default in the published environment;
+    on the production path (a ``ctx`` that is not the reference), by libvips where it shrinks."""
+    if ctx is not None and not ctx.reference:
+        return kernels.square(img)
+    return img.resize(SQUARE, Image.Resampling.BICUBIC)
 
 
-def pool_image(name: str, family: str, ctx: ChainContext) -> Image.Image:
-    """A pool image at its full resolution, as the recipe opens it."""
-    img, problem = load_pool_image(ctx.materials.pool_path(name))
+def pool_image(name: str, family: str, ctx: ChainContext, only_at_256: bool = False) -> Image.Image:
+    """A pool image at its full resolution, as the recipe opens it; on the production path, a pool
+    image the family only uses at 256x256 is decoded at the smallest JPEG scale that still covers it."""
+    at_least = OUTPUT_SIZE if only_at_256 and not ctx.reference else None
+    img, problem = load_pool_image(ctx.materials.pool_path(name), at_least)
     if problem:
         ctx.fallback(family, "pool image unreadable, mid-grey used", pool_image=name, error=problem)
     return img

@@ -37,7 +37,7 @@ def sample_meme_format(rng, ctx) -> MemeFormatParams:
 
 
 def apply_meme_format(img, p: MemeFormatParams, ctx):
-    return square(draw_meme(img, p, ctx))
+    return square(draw_meme(img, p, ctx), ctx)
 
 
 MEME_FORMAT = Family("meme_format", sample_meme_format, apply_meme_format, MemeFormatParams, ends_at_256=True)

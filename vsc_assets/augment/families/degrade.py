@@ -10,7 +10,8 @@ import augly.image.functional as F
 import numpy as np
 from PIL import Image
 
-from vsc_assets.augment.families.base import Family, seed, uniform
+from vsc_assets.augment import frozen, kernels
+from vsc_assets.augment.families.base import PUBLISHED, Family, seed, uniform
 
 # ---------------------------------------------------------------- 8 blur
 
@@ -27,7 +28,11 @@ def apply_blur(img, p: BlurParams, ctx):
     return F.blur(img, radius=p["radius"])
 
 
-BLUR = Family("blur", sample_blur, apply_blur, BlurParams)
+def fast_blur(img, p: BlurParams, ctx):
+    return kernels.box_blur(img, p["radius"])
+
+
+BLUR = Family("blur", sample_blur, apply_blur, BlurParams, fast=fast_blur)
 
 # ---------------------------------------------------------------- 9 pixelization
 
@@ -49,7 +54,15 @@ def apply_pixelization(img, p: PixelizationParams, ctx):
     return F.pixelization(img, ratio=ratio)
 
 
-PIXELIZATION = Family("pixelization", sample_pixelization, apply_pixelization, PixelizationParams)
+def fast_pixelization(img, p: PixelizationParams, ctx):
+    # AugLy's two bicubic resizes, down by the ratio and back up, by libvips and OpenCV.
+    ratio = p["ratio"]
+    if int(min(img.size) * ratio) < 1:
+        return apply_pixelization(img, p, ctx)  # the fallback, as the recipe's
+    return kernels.resize(kernels.resize(img, (int(img.width * ratio), int(img.height * ratio))), img.size)
+
+
+PIXELIZATION = Family("pixelization", sample_pixelization, apply_pixelization, PixelizationParams, fast=fast_pixelization)
 
 # ---------------------------------------------------------------- 11 noise
 
@@ -57,7 +70,7 @@ PIXELIZATION = Family("pixelization", sample_pixelization, apply_pixelization, P
 class NoiseParams(TypedDict):
     mean: float
     var: float
-    seed: int
+    seed: int  # drawn in both modes; the per_image mode's noise comes from it
 
 
 def sample_noise(rng, ctx) -> NoiseParams:
@@ -65,19 +78,34 @@ def sample_noise(rng, ctx) -> NoiseParams:
 
 
 def apply_noise(img, p: NoiseParams, ctx):
+    if ctx.randomness == PUBLISHED:
+        return Image.fromarray(frozen.noise(np.asarray(img), p["mean"], p["var"]))
     # AugLy's random_noise (Gaussian on [0, 1], clipped), drawn from the chain's
     # own seeded generator: AugLy's version reseeds NumPy's global generator.
+    # A band of rows at a time: the same draws, in order, a few MB of floats at once.
     rng = np.random.Generator(np.random.PCG64(p["seed"]))
-    arr = np.asarray(img, dtype=np.float32)
-    noise = rng.standard_normal(arr.shape, dtype=np.float32)
-    noise *= np.float32(255.0 * math.sqrt(p["var"]))
-    noise += np.float32(255.0 * p["mean"])
-    arr += noise
-    np.clip(arr, 0.0, 255.0, out=arr)
-    return Image.fromarray(arr.astype(np.uint8), img.mode)
+    arr = np.asarray(img)
+    out = np.empty_like(arr)
+    scale, shift = np.float32(255.0 * math.sqrt(p["var"])), np.float32(255.0 * p["mean"])
+    rows = max(1, frozen.CHUNK_VALUES // max(1, arr[0].size))
+    for top in range(0, arr.shape[0], rows):
+        band = arr[top : top + rows].astype(np.float32)
+        noise = rng.standard_normal(band.shape, dtype=np.float32)
+        noise *= scale
+        noise += shift
+        band += noise
+        np.clip(band, 0.0, 255.0, out=band)
+        out[top : top + rows] = band
+    return Image.fromarray(out)
 
 
-NOISE = Family("noise", sample_noise, apply_noise, NoiseParams)
+def fast_noise(img, p: NoiseParams, ctx):
+    if ctx.randomness == PUBLISHED:
+        return Image.fromarray(frozen.fast_noise(np.asarray(img), p["mean"], p["var"]))
+    return apply_noise(img, p, ctx)
+
+
+NOISE = Family("noise", sample_noise, apply_noise, NoiseParams, fast=fast_noise)
 
 # ---------------------------------------------------------------- 14 encoding_quality
 
@@ -111,14 +139,18 @@ def apply_sharpen(img, p: SharpenParams, ctx):
     return F.sharpen(img, factor=p["factor"])
 
 
-SHARPEN = Family("sharpen", sample_sharpen, apply_sharpen, SharpenParams)
+def fast_sharpen(img, p: SharpenParams, ctx):
+    return kernels.sharpen(img, p["factor"])
+
+
+SHARPEN = Family("sharpen", sample_sharpen, apply_sharpen, SharpenParams, fast=fast_sharpen)
 
 # ---------------------------------------------------------------- 18 shuffle_pixels
 
 
 class ShufflePixelsParams(TypedDict):
     factor: float
-    seed: int
+    seed: int  # drawn in both modes; the per_image mode's shuffle comes from it
 
 
 def sample_shuffle_pixels(rng, ctx) -> ShufflePixelsParams:
@@ -126,16 +158,24 @@ def sample_shuffle_pixels(rng, ctx) -> ShufflePixelsParams:
 
 
 def apply_shuffle_pixels(img, p: ShufflePixelsParams, ctx):
+    if ctx.randomness == PUBLISHED:
+        return Image.fromarray(frozen.shuffle(np.asarray(img), p["factor"]))
     # AugLy's shuffle_pixels (a factor of the pixels, chosen without
     # replacement, permuted among themselves) from the chain's own generator:
     # AugLy's version reseeds NumPy's global generator.
     rng = np.random.Generator(np.random.PCG64(p["seed"]))
-    arr = np.array(img)
-    pixels = arr.reshape(-1, arr.shape[2] if arr.ndim == 3 else 1)
-    count = int(p["factor"] * pixels.shape[0])
-    chosen = rng.permutation(pixels.shape[0])[:count]
-    pixels[chosen] = pixels[rng.permutation(chosen)]
-    return Image.fromarray(arr, img.mode)
+    arr = np.asarray(img)
+    count = int(p["factor"] * arr.shape[0] * arr.shape[1])
+    chosen = rng.permutation(arr.shape[0] * arr.shape[1])[:count]
+    return Image.fromarray(frozen.shuffle_rows(arr, chosen, rng.permutation(chosen)))
 
 
-SHUFFLE_PIXELS = Family("shuffle_pixels", sample_shuffle_pixels, apply_shuffle_pixels, ShufflePixelsParams)
+def fast_shuffle_pixels(img, p: ShufflePixelsParams, ctx):
+    if ctx.randomness == PUBLISHED:
+        return Image.fromarray(frozen.fast_shuffle(np.asarray(img), p["factor"]))
+    return apply_shuffle_pixels(img, p, ctx)
+
+
+SHUFFLE_PIXELS = Family(
+    "shuffle_pixels", sample_shuffle_pixels, apply_shuffle_pixels, ShufflePixelsParams, fast=fast_shuffle_pixels
+)

@@ -7,11 +7,13 @@ import math
 from typing import TypedDict
 
 import augly.image.functional as F
+import cv2
 import numpy as np
 from augly.image.utils import rotated_rect_with_max_area
 from PIL import Image
 
-from vsc_assets.augment.families.base import Family, colour, scale_free, seed, square, uniform
+from vsc_assets.augment import frozen, kernels
+from vsc_assets.augment.families.base import PUBLISHED, SQUARE, Family, colour, scale_free, seed, square, uniform
 from vsc_assets.constants import OUTPUT_SIZE
 
 # ---------------------------------------------------------------- 2 pad_square
@@ -26,7 +28,7 @@ def sample_pad_square(rng, ctx) -> PadSquareParams:
 
 
 def apply_pad_square(img, p: PadSquareParams, ctx):
-    return square(F.pad_square(img, color=tuple(p["color"])))
+    return square(F.pad_square(img, color=tuple(p["color"])), ctx)
 
 
 PAD_SQUARE = Family(
@@ -79,7 +81,7 @@ def crop_box(width: int, height: int, p: ResizedCropParams) -> tuple[int, int, i
 
 
 def apply_resized_crop(img, p: ResizedCropParams, ctx):
-    return square(img.crop(crop_box(img.width, img.height, p)), Image.Resampling.BILINEAR)
+    return img.crop(crop_box(img.width, img.height, p)).resize(SQUARE, Image.Resampling.BILINEAR)
 
 
 def _crop_extent(p: ResizedCropParams, w: float, h: float, pool_size) -> float:
@@ -132,7 +134,7 @@ def sample_pad(rng, ctx) -> PadParams:
 
 
 def apply_pad(img, p: PadParams, ctx):
-    return square(F.pad(img, w_factor=p["w_factor"], h_factor=p["h_factor"], color=tuple(p["color"])))
+    return square(F.pad(img, w_factor=p["w_factor"], h_factor=p["h_factor"], color=tuple(p["color"])), ctx)
 
 
 def _pad_extent(p: PadParams, w: float, h: float, pool_size) -> float:
@@ -185,7 +187,7 @@ SKEW = Family("skew", sample_skew, apply_skew, SkewParams, **scale_free())
 
 class PerspectiveParams(TypedDict):
     sigma: float  # px of the image it receives
-    seed: int
+    seed: int  # drawn in both modes; the per_image mode's corners come from it
 
 
 def sample_perspective(rng, ctx) -> PerspectiveParams:
@@ -203,15 +205,36 @@ def _perspective_coeffs(src, dst) -> list[float]:
     return [float(c) for c in coeffs]
 
 
-def apply_perspective(img, p: PerspectiveParams, ctx):
-    # AugLy's perspective_transform: each corner moved by N(0, sigma), bicubic warp.
-    rng = np.random.Generator(np.random.PCG64(p["seed"]))
-    w, h = img.size
+def _perspective_map(size: tuple[int, int], p: PerspectiveParams, ctx) -> list[float]:
+    """The warp's output-to-input coefficients: each corner moved by N(0, sigma)."""
+    w, h = size
     src = [(0, 0), (w, 0), (w, h), (0, h)]
     sigma = p["sigma"]
+    if ctx.randomness == PUBLISHED:
+        return frozen.perspective_coefficients(src, frozen.perspective_corners(w, h, sigma))
+    rng = np.random.Generator(np.random.PCG64(p["seed"]))
     dst = [(float(rng.normal(x, sigma)), float(rng.normal(y, sigma))) for x, y in src]
-    coeffs = _perspective_coeffs(src, dst)
-    return img.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+    return _perspective_coeffs(src, dst)
 
 
-PERSPECTIVE = Family("perspective", sample_perspective, apply_perspective, PerspectiveParams)
+def apply_perspective(img, p: PerspectiveParams, ctx):
+    # AugLy's perspective_transform: the corners moved, then a bicubic warp.
+    coeffs = _perspective_map(img.size, p, ctx)
+    return img.transform(img.size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+
+
+def fast_perspective(img, p: PerspectiveParams, ctx):
+    matrix = np.array([*_perspective_map(img.size, p, ctx), 1.0], np.float64).reshape(3, 3)
+    return kernels.warp(img, matrix, cv2.INTER_CUBIC)
+
+
+def _perspective_at_scale(p: PerspectiveParams, factor: int) -> PerspectiveParams:
+    # The corners move by sigma times draws that do not depend on the image: at 1/factor of
+    # the size, sigma/factor makes the same warp.
+    return {**p, "sigma": p["sigma"] / factor}
+
+
+PERSPECTIVE = Family(
+    "perspective", sample_perspective, apply_perspective, PerspectiveParams, fast=fast_perspective,
+    **scale_free(at_scale=_perspective_at_scale),
+)  # fmt: skip

@@ -3,11 +3,14 @@ overlay_emoji (20), overlay_onto_image (23), stack (24)."""
 
 from __future__ import annotations
 
+import math
 from typing import TypedDict
 
 import augly.image.functional as F
+import numpy as np
 from PIL import Image
 
+from vsc_assets.augment import kernels
 from vsc_assets.augment.families.base import Family, colour, pick, pool_image, randint, scale_free, square, uniform
 from vsc_assets.augment.materials import load_emoji
 from vsc_assets.constants import OUTPUT_SIZE
@@ -26,9 +29,9 @@ def sample_image_opaque(rng, ctx) -> ImageOpaqueParams:
 
 
 def apply_image_opaque(img, p: ImageOpaqueParams, ctx):
-    background = square(pool_image(p["pool_image"], "image_opaque", ctx))
+    background = square(pool_image(p["pool_image"], "image_opaque", ctx, only_at_256=True), ctx)
     return F.overlay_image(
-        background, overlay=square(img), opacity=p["opacity"], overlay_size=1.0, x_pos=0.0, y_pos=0.0
+        background, overlay=square(img, ctx), opacity=p["opacity"], overlay_size=1.0, x_pos=0.0, y_pos=0.0
     ).convert("RGB")
 
 
@@ -68,9 +71,38 @@ def apply_overlay_stripes(img, p: OverlayStripesParams, ctx):
     )
 
 
+def _stripe_mask(width: int, height: int, p: OverlayStripesParams) -> Image.Image:
+    """AugLy's solid stripe mask and opacity, computed a band of rows at a time with its very
+    operations (its own function holds several float64 grids of the whole image at once)."""
+    angle = p["line_angle"] * (math.pi / 180)
+    distance = (1 - p["line_density"]) * min(width, height)
+    y_period, x_period = math.cos(angle) / distance, math.sin(angle) / distance
+    threshold = (math.cos(math.pi * p["line_width"]) + 1) / 2
+    x = np.arange(0, width) - width / 2
+    mask = np.empty((height, width), np.uint8)
+    rows = max(1, 2**20 // width)
+    for top in range(0, height, rows):
+        y = (np.arange(top, min(height, top + rows)) - height / 2)[:, None]
+        if abs(angle) == math.pi / 2 or abs(angle) == 3 * math.pi / 2:
+            soft = (np.cos(2 * math.pi * x_period * np.broadcast_to(x, (len(y), width))) + 1) / 2
+        elif angle == 0 or abs(angle) == math.pi:
+            soft = (np.cos(2 * math.pi * y_period * np.broadcast_to(y, (len(y), width))) + 1) / 2
+        else:
+            soft = (np.cos(2 * math.pi * (x_period * x + y_period * y)) + 1) / 2
+        mask[top : top + len(y)] = (soft > threshold) * p["line_opacity"] * 255
+    return Image.fromarray(mask)
+
+
+def fast_overlay_stripes(img, p: OverlayStripesParams, ctx):
+    out = img.copy()
+    out.paste(Image.new("RGB", img.size, tuple(p["line_color"])), (0, 0), mask=_stripe_mask(img.width, img.height, p))
+    return out
+
+
 OVERLAY_STRIPES = Family(
-    "overlay_stripes", sample_overlay_stripes, apply_overlay_stripes, OverlayStripesParams, **scale_free()
-)
+    "overlay_stripes", sample_overlay_stripes, apply_overlay_stripes, OverlayStripesParams, fast=fast_overlay_stripes,
+    **scale_free(),
+)  # fmt: skip
 
 # ---------------------------------------------------------------- 20 overlay_emoji
 
@@ -150,7 +182,25 @@ def apply_overlay_onto_image(img, p: OverlayOntoImageParams, ctx):
         y_pos=p["y_pos"],
         scale_bg=scale_bg,
     )
-    return square(out.convert("RGB"))
+    return square(out.convert("RGB"), ctx)
+
+
+def fast_overlay_onto_image(img, p: OverlayOntoImageParams, ctx):
+    """The inset laid onto the background at 256x256: the recipe's geometry (computed at the pool
+    image's full size) scaled to the output, the background decoded no larger than it needs."""
+    width, height = ctx.materials.pool_decoded_size(p["pool_image"])
+    inset_h = max(1, int(height * p["overlay_size"]))
+    inset_w = int(img.width * inset_h / img.height)
+    if inset_w < 1:
+        return apply_overlay_onto_image(img, p, ctx)  # the recipe's fallback
+    x, y = int(width * p["x_pos"]), int(height * p["y_pos"])
+    sx, sy = OUTPUT_SIZE / width, OUTPUT_SIZE / height
+    left, top = round(x * sx), round(y * sy)
+    right, bottom = max(left + 1, round((x + inset_w) * sx)), max(top + 1, round((y + inset_h) * sy))
+    out = square(pool_image(p["pool_image"], "overlay_onto_image", ctx, only_at_256=True), ctx).copy()
+    inset = kernels.resize(img, (right - left, bottom - top))
+    out.paste(inset, (left, top), Image.new("L", inset.size, int(255 * p["opacity"])))
+    return out
 
 
 def _inset_extent(p: OverlayOntoImageParams, w: float, h: float, pool_size) -> float:
@@ -164,7 +214,7 @@ def _inset_extent(p: OverlayOntoImageParams, w: float, h: float, pool_size) -> f
 
 OVERLAY_ONTO_IMAGE = Family(
     "overlay_onto_image", sample_overlay_onto_image, apply_overlay_onto_image, OverlayOntoImageParams,
-    ends_at_256=True, **scale_free(extent=_inset_extent),
+    ends_at_256=True, fast=fast_overlay_onto_image, **scale_free(extent=_inset_extent),
 )  # fmt: skip
 
 # ---------------------------------------------------------------- 24 stack
@@ -182,13 +232,13 @@ def sample_stack(rng, ctx) -> StackParams:
 
 
 def apply_stack(img, p: StackParams, ctx):
-    other = square(pool_image(p["pool_image"], "stack", ctx))
-    first, second = (square(img), other) if p["order"] == 0 else (other, square(img))
+    other = square(pool_image(p["pool_image"], "stack", ctx, only_at_256=True), ctx)
+    first, second = (square(img, ctx), other) if p["order"] == 0 else (other, square(img, ctx))
     horizontal = p["direction"] == 0
     canvas = Image.new("RGB", (OUTPUT_SIZE * 2, OUTPUT_SIZE) if horizontal else (OUTPUT_SIZE, OUTPUT_SIZE * 2))
     canvas.paste(first, (0, 0))
     canvas.paste(second, (OUTPUT_SIZE, 0) if horizontal else (0, OUTPUT_SIZE))
-    return square(canvas)
+    return square(canvas, ctx)
 
 
 STACK = Family("stack", sample_stack, apply_stack, StackParams, ends_at_256=True, **scale_free())

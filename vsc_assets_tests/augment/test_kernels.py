@@ -1,0 +1,98 @@
+"""The production kernels: each against the recipe's own apply, and the byte-identical ones to the byte."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import ImageEnhance, ImageFilter
+
+from vsc_assets.augment import frozen, kernels
+from vsc_assets.augment.families import FAMILIES, REGISTRY, ChainContext
+from vsc_assets.augment.families.colour import _brightness, _contrast, _shift_hue
+from vsc_assets.bench.kernels import run_kernels
+from vsc_assets.demo.images import demo_image
+
+FAST = [f.name for f in REGISTRY if f.fast is not None]
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return [demo_image(i).convert("RGB").resize(size) for i, size in ((1, (640, 480)), (5, (512, 700)), (9, (256, 256)))]
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_each_kernel_is_the_family_within_a_few_levels_on_average(name, materials, photos):
+    """Close, not equal: whether it can be told apart is the fidelity benchmark's question."""
+    family = FAMILIES[name]
+    rng = np.random.default_rng(11)
+    reference, production = ChainContext(materials, reference=True), ChainContext(materials)
+    for img in photos:
+        for _ in range(3):
+            params = family.sample(rng, production)
+            a = family.apply(img, params, reference)
+            b = family.run(img, params, production)
+            assert a.size == b.size and a.mode == b.mode == "RGB"
+            d = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16))
+            if name != "noise":  # above 256x256 the frozen field itself differs (see below)
+                assert d.mean() < 6.0, (name, params, d.mean())
+
+
+def test_the_reference_context_never_runs_a_kernel(materials, photos):
+    reference = ChainContext(materials, reference=True)
+    rng = np.random.default_rng(2)
+    for name in FAST:
+        params = FAMILIES[name].sample(rng, reference)
+        assert FAMILIES[name].run(photos[0], params, reference).tobytes() == FAMILIES[name].apply(photos[0], params, reference).tobytes()
+
+
+def test_brightness_and_contrast_tables_are_imageenhance_to_the_byte(photos):
+    rng = np.random.default_rng(3)
+    for img in photos:
+        for factor in [0.0, 1.0, *rng.uniform(0, 5, 6)]:
+            assert _brightness(img, float(factor)).tobytes() == ImageEnhance.Brightness(img).enhance(float(factor)).tobytes()
+            assert _contrast(img, float(factor)).tobytes() == ImageEnhance.Contrast(img).enhance(float(factor)).tobytes()
+
+
+def test_hue_back_from_hsv_by_opencv_is_within_a_level(photos):
+    for img in photos:
+        for shift in (0, 40, 200):
+            d = np.abs(np.asarray(_shift_hue(img, shift / 255), dtype=int) - np.asarray(kernels.hue_shift(img, shift), dtype=int))
+            assert d.max() <= 1 and (d > 0).mean() < 1e-3
+
+
+def test_blur_and_sharpen_kernels_are_pillow_within_a_level_a_pass(photos):
+    for img in photos:
+        for radius in (2.0, 3.3, 5.0):
+            d = np.abs(np.asarray(img.filter(ImageFilter.GaussianBlur(radius)), dtype=int) - np.asarray(kernels.box_blur(img, radius), dtype=int))
+            assert d.max() <= 3
+        for factor in (2.0, 11.0, 20.0):
+            d = np.abs(np.asarray(ImageEnhance.Sharpness(img).enhance(factor), dtype=int) - np.asarray(kernels.sharpen(img, factor), dtype=int))
+            assert d.max() <= 1
+
+
+def test_frozen_fast_noise_and_shuffle_stay_frozen_per_shape(photos):
+    a, b = photos[0], demo_image(7).convert("RGB").resize(photos[0].size)
+    deltas = [frozen.fast_noise(np.asarray(x), 0.0, 0.05).astype(int) - np.asarray(x, dtype=int) for x in (a, b)]
+    assert np.mean(deltas[0] == deltas[1]) > 0.5  # one field per shape, as the published recipe's
+    grid = np.arange(np.prod(a.size), dtype=np.uint32).reshape(a.height, a.width)
+    numbered = np.stack([grid & 255, (grid >> 8) & 255, grid >> 16], axis=-1).astype(np.uint8)
+    moved = frozen.fast_shuffle(numbered, 0.3)
+    assert np.array_equal(moved, frozen.fast_shuffle(numbered.copy(), 0.3))  # the same pixels move the same way
+    changed = np.any(moved != numbered, axis=-1).mean()
+    assert 0.25 < changed <= 0.3 and sorted(map(tuple, moved.reshape(-1, 3))) == sorted(map(tuple, numbered.reshape(-1, 3)))
+
+
+def test_shuffle_rows_moves_whole_pixels():
+    arr = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    mask, source = np.array([0, 7, 19], np.int32), np.array([19, 0, 7], np.int32)
+    expected = arr.reshape(-1, 3).copy()
+    expected[mask] = arr.reshape(-1, 3)[source]
+    assert np.array_equal(frozen.shuffle_rows(arr, mask, source), expected.reshape(arr.shape))
+
+
+def test_kernel_bench_reports_every_kernel_and_the_frozen_ones_identical():
+    rows = run_kernels(photos=3, echo=lambda line: None)["kernels"]
+    assert set(FAST) <= set(rows)
+    for name in ("noise (published, against AugLy's own)", "shuffle_pixels (published, against AugLy's own)"):
+        assert rows[name]["identical"] == rows[name]["cases"] > 0
+    assert all(row["speedup"] > 0 for row in rows.values())

@@ -1,0 +1,131 @@
+"""Recipe versions: each artifact's version is pinned to the digest of a small fixed build of it.
+
+A change that alters what an artifact writes without bumping its version fails
+here, and says what to bump. After a bump, update PINNED to the new digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+
+import dagster as dg
+import pytest
+
+from vsc_assets.builders.writer import manifest_version
+from vsc_assets.catalog.artifacts import CATALOG, DISC21_SOURCES
+from vsc_assets.definitions import definitions_for
+from vsc_assets.layout import Layout
+from vsc_assets.runs.materialize import materialize_missing
+from vsc_assets_tests.support import S27, make_root
+from vsc_assets_tests.video_oddities import write_numbered
+
+# artifact -> (its version, the sha256 of its files in the build below)
+PINNED = {
+    "train_v1_s27_all": ("2", "6e8d03556336984e4a1f"),
+    "train_v1_s3_all": ("2", "820c918ad6c2bc3753ab"),
+    "train_v1_s27_all_bw": ("2", "54986add52b0e6adb970"),
+    "train_v1_s3_all_bw": ("2", "553dcca585cb5ba27d88"),
+    "reference_frames": ("1", "1fe734ff1ca289902a32"),
+    "training_images_ref1": ("1", "82053187981e2a9ee286"),
+    "train_v1_s3_r1_all": ("2", "289f6e08491f1b7e7c14"),
+    "query_frames": ("1", "0f8fab71cb2f552cec55"),
+    "pair_frames": ("1", "10d42d7a0c16ec055e4b"),
+    "positive_pairs": ("1", "467f387fc3629ebb2f9e"),
+}
+
+
+def stale_partitions(instance, defs, asset: str, partitions: str) -> list[str]:
+    """The partitions the UI shows as stale: Dagster's own resolver, over these definitions."""
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._time import get_current_datetime
+
+    graph = defs.resolve_asset_graph()
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None), instance=instance, asset_graph=graph)
+    resolver = CachingStaleStatusResolver(instance=instance, asset_graph=graph, loading_context=view)
+    keys = instance.get_dynamic_partitions(partitions)
+    return sorted(k for k in keys if resolver.get_status(dg.AssetKey(asset), k) == StaleStatus.STALE)
+
+
+def small_root(tmp_path):
+    root = make_root(tmp_path, count=30)  # 3 sources
+    train = Layout(root).train_dir
+    write_numbered(train / "reference" / "R100000.mp4", Fraction(10), 35, x264="bframes=2")
+    write_numbered(train / "query" / "Q200000.mp4", Fraction(10), 42, x264="bframes=2")
+    (train / "train_matching_ground_truth.csv").write_text(
+        "query_id,ref_id,query_start,query_end,ref_start,ref_end\nQ200000,R100000,0.5,3.9,0.2,3.0\n"
+    )
+    return root
+
+
+def digest(root, name: str) -> str:
+    artifact = CATALOG[name]
+    layout = Layout(root)
+    folder = artifact.folder(layout, None if artifact.partitioning is None else "_")
+    if artifact.partitioning is not None and name == "pair_frames":
+        folder = folder.parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".parquet")):
+        h.update(f"{path.relative_to(folder)}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return h.hexdigest()[:20]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = small_root(tmp_path_factory.mktemp("versions"))
+    summary = materialize_missing(Layout(root), list(CATALOG.names), workers=1, sources_per_partition=2, videos_per_partition=5, echo=lambda line: None)
+    assert summary.ok and summary.runs > 0
+    return root
+
+
+def test_every_artifact_is_pinned_to_its_version(built):
+    problems = []
+    for artifact in CATALOG.artifacts:
+        version, pinned = PINNED[artifact.name]
+        found = digest(built, artifact.name)
+        if found == pinned and version == artifact.version:
+            continue
+        if version == artifact.version:
+            problems.append(
+                f"{artifact.name}: what it writes changed (digest {found}, pinned {pinned}) but its version is still "
+                f"{version}: bump it in vsc_assets/catalog/artifacts.py, then pin the new digest here"
+            )
+        else:
+            problems.append(f"{artifact.name} is now version {artifact.version}: pin PINNED[{artifact.name!r}] = ({artifact.version!r}, {found!r})")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_manifest_row_names_the_version_that_made_it(built):
+    layout = Layout(built)
+    for artifact in CATALOG.artifacts:
+        folder = layout.manifests_dir(artifact.name)
+        for manifest in folder.glob("*.parquet"):
+            assert manifest_version(manifest) == artifact.version, manifest
+
+
+def test_a_version_bump_marks_old_partitions_stale_and_the_flag_rebuilds_exactly_those(tmp_path):
+    from dataclasses import replace
+
+    root = make_root(tmp_path, count=40)  # 4 sources: 2 partitions of 2
+    layout = Layout(root)
+    assert materialize_missing(layout, [S27], workers=1, sources_per_partition=2, echo=lambda line: None).runs == 2
+    bumped = replace(CATALOG[S27], version="99")
+    catalog = replace(CATALOG, artifacts=tuple(bumped if a.name == S27 else a for a in CATALOG.artifacts))
+    make_root(tmp_path, count=60)  # two more sources: a third partition, new, not stale
+
+    # As the UI reads it: the instance's materializations against the bumped definitions.
+    instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
+    stale = stale_partitions(instance, definitions_for(catalog), S27, DISC21_SOURCES.name)
+    assert stale == ["000000-000001", "000002-000003"]
+
+    kept = materialize_missing(layout, [S27], workers=1, sources_per_partition=2, echo=lambda line: None, catalog=catalog)
+    assert kept.runs == 1 and {k for k, _ in kept.stale[S27]} == {"000000-000001", "000002-000003"}  # only the new one
+    assert kept.stale_lines(catalog, "published") == [
+        f"{S27}: 2 partition(s) made by an older recipe (2 by version 2; now 99): kept; `--rebuild-stale` rebuilds them"
+    ]
+    rebuilt = materialize_missing(layout, [S27], workers=1, sources_per_partition=2, echo=lambda line: None, catalog=catalog, rebuild_stale=True)
+    assert rebuilt.runs == 2 and sorted(rebuilt.finished) == [f"000000-000001 ({S27})", f"000002-000003 ({S27})"]
+    for key in ("000000-000001", "000002-000003", "000004-000005"):
+        assert manifest_version(layout.manifest_path(S27, key)) == "99"
+    assert stale_partitions(instance, definitions_for(catalog), S27, DISC21_SOURCES.name) == []
