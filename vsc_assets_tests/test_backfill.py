@@ -20,6 +20,23 @@ pytestmark = pytest.mark.daemon
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _start_daemon(env: dict[str, str]) -> subprocess.Popen:
+    bin_dir = Path(sys.executable).parent
+    return subprocess.Popen(
+        [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _backfill_all_partitions(env: dict[str, str]) -> None:
+    """The way an operator asks for a backfill from the shell; the daemon launches its runs."""
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bin_dir / "dagster"), "job", "backfill", "-w", str(REPO / "workspace.yaml"), "-j", "disc21_sets", "--all", "ALL", "--noprompt"],
+        cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
 def _max_overlap(runs) -> int:
     edges = sorted([(r.start_time, 1) for r in runs] + [(r.end_time, -1) for r in runs])
     level = best = 0
@@ -38,10 +55,7 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
     blocker.mkdir(parents=True)  # partition 000012-000015 cannot write this file
     env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(root)}
     bin_dir = Path(sys.executable).parent
-    daemon = subprocess.Popen(
-        [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    daemon = _start_daemon(env)
     port = free_port()
     web = subprocess.Popen(
         [str(bin_dir / "dagster-webserver"), "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
@@ -49,10 +63,7 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
     )  # fmt: skip
     instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
     try:
-        subprocess.run(
-            [str(bin_dir / "dagster"), "job", "backfill", "-w", str(REPO / "workspace.yaml"), "-j", "disc21_sets", "--all", "ALL", "--noprompt"],
-            cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+        _backfill_all_partitions(env)
         runs = _wait_for_runs(instance, 4)
         assert len(runs) == 4 and all(r.is_finished for r in runs), [r.status for r in runs]
         failed = sorted(r.tags["dagster/partition"] for r in runs if r.is_failure)
@@ -112,17 +123,10 @@ def test_a_cli_run_and_a_daemon_backfill_over_the_same_partitions_build_each_onc
     capsys.readouterr()
     layout = Layout(root)
     env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(root)}
-    bin_dir = Path(sys.executable).parent
-    daemon = subprocess.Popen(
-        [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    daemon = _start_daemon(env)
     instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
     try:
-        subprocess.run(
-            [str(bin_dir / "dagster"), "job", "backfill", "-w", str(REPO / "workspace.yaml"), "-j", "disc21_sets", "--all", "ALL", "--noprompt"],
-            cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+        _backfill_all_partitions(env)
         wait_for(lambda: any(r.status == dg.DagsterRunStatus.STARTED for r in instance.get_runs()), 180, "the backfill's first run")
         cli = subprocess.run(
             [sys.executable, "-m", "vsc_assets.cli", "materialize", "--root", str(root), "--select", ",".join(DISC21_SETS), "--workers", "1"],

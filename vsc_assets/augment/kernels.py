@@ -65,30 +65,6 @@ def square(img: Image.Image) -> Image.Image:
     return resize(img, SQUARE)
 
 
-def pixel_centres(matrix: np.ndarray) -> np.ndarray:
-    """A Pillow transform's output-to-input map (pixel centres at +0.5) as OpenCV's (centres at 0)."""
-    shift, back = np.eye(3), np.eye(3)
-    shift[:2, 2] = 0.5
-    back[:2, 2] = -0.5
-    return back @ matrix @ shift
-
-
-def warp(img: Image.Image, matrix: np.ndarray, interpolation: int) -> Image.Image:
-    """Pillow's ``transform`` of an RGB image by an output-to-input map, outside black, by OpenCV:
-    sampled with edge pixels repeated, then black wherever the map leaves the image."""
-    arr = array(img)
-    size = (img.width, img.height)
-    mapping = pixel_centres(matrix)
-    flags = interpolation | cv2.WARP_INVERSE_MAP
-    out = cv2.warpPerspective(arr, mapping, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    inside = cv2.warpPerspective(
-        np.full(arr.shape[:2], 255, np.uint8), mapping, size,
-        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-    )  # fmt: skip
-    out[inside == 0] = 0
-    return image(out)
-
-
 def box_blur(img: Image.Image, radius: float, passes: int = 3) -> Image.Image:
     """Pillow's GaussianBlur (``passes`` box blurs of a fractional radius, each way, each pass
     rounded to 8 bits) as OpenCV filters; rounding may differ by a level a pass."""

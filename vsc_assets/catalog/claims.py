@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from vsc_assets.io.atomic import pid_alive
 from vsc_assets.layout import Layout
 
 HEARTBEAT = 10.0  # seconds between touches of a held claim
@@ -44,16 +45,6 @@ class Holder:
     @classmethod
     def me(cls, run_id: str) -> Holder:
         return cls(run_id, socket.gethostname(), os.getpid(), time.time())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Claim:
@@ -106,7 +97,7 @@ def holder_of(path: Path) -> tuple[Holder | None, bool]:
         touched = path.stat().st_mtime
     except (KeyError, ValueError, TypeError, FileNotFoundError):
         return Holder("unknown", "unknown", 0, 0.0), True  # unreadable: nobody can heartbeat it
-    gone = holder.host == socket.gethostname() and not _alive(holder.pid)
+    gone = holder.host == socket.gethostname() and not pid_alive(holder.pid)
     return holder, gone or time.time() - touched > LEASE
 
 

@@ -14,6 +14,8 @@ import socket
 
 import dagster as dg
 
+from vsc_assets.io.atomic import pid_alive
+
 # Who runs a run: written on every run `vsc-assets materialize` starts, read to find runs whose process is gone.
 HOST_TAG, PID_TAG = "vsc_assets/host", "vsc_assets/pid"
 LAUNCHED_BY_TAG = "vsc_assets/launched_by"
@@ -23,16 +25,6 @@ def runner_tags() -> dict[str, str]:
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def close_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark failed, with the reason, every run still in progress whose process provably is gone:
     started on this host by a process that no longer runs (killed with -9, a machine restarted)."""
@@ -40,7 +32,7 @@ def close_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     in_progress = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=in_progress, tags={HOST_TAG: host})):
         pid = int(run.tags.get(PID_TAG, "0") or 0)
-        if pid and pid != os.getpid() and not _alive(pid):
+        if pid and pid != os.getpid() and not pid_alive(pid):
             reason = f"its process ({host}, pid {pid}) is gone: killed, or its machine restarted"
             instance.report_run_failed(run, message=f"Run {run.run_id} marked failed: {reason}")
             lines.append(f"marked run {run.run_id} failed: {reason}")

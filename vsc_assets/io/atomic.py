@@ -34,7 +34,8 @@ def write_bytes_atomic(
         raise
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine with that pid still runs (one of another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -55,7 +56,7 @@ def remove_stale_temps(folder: str | os.PathLike) -> int:
     count = 0
     for entry in os.scandir(folder):
         match = _TEMP_NAME.match(entry.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not pid_alive(int(match.group(1))):
             Path(entry.path).unlink(missing_ok=True)
             count += 1
     return count

@@ -96,3 +96,47 @@ def test_kernel_bench_reports_every_kernel_and_the_frozen_ones_identical():
     for name in ("noise (published, against AugLy's own)", "shuffle_pixels (published, against AugLy's own)"):
         assert rows[name]["identical"] == rows[name]["cases"] > 0
     assert all(row["speedup"] > 0 for row in rows.values())
+
+
+KERNEL_DIGESTS = """
+import hashlib, sys
+import numpy as np
+from PIL import Image
+from vsc_assets.augment import kernels
+from vsc_assets.augment.families import REGISTRY, ChainContext
+from vsc_assets.demo.images import demo_image
+
+photos = [demo_image(i).convert("RGB") for i in (1, 5)]
+photos += [p.resize((256, 256)) for p in photos] + [photos[0].resize((120, 90))]
+rng, ctx = np.random.default_rng(5), ChainContext(None)
+for family in REGISTRY:
+    if family.fast is None or family.name in ("overlay_onto_image",):  # the one that needs the pool
+        continue
+    h = hashlib.sha256()
+    for img in photos:
+        for _ in range(2):
+            h.update(np.asarray(family.fast(img, family.sample(rng, ctx), ctx)).tobytes())
+    print(family.name, h.hexdigest())
+h = hashlib.sha256()
+for img in photos:
+    h.update(np.asarray(kernels.square(img)).tobytes())
+print("square", h.hexdigest())
+"""
+
+
+def test_kernels_give_the_same_bytes_whatever_vector_instructions_the_cpu_has():
+    """Reruns must be byte-identical on every worker of a cluster, whatever its CPU. OpenCV and
+    libvips pick their SIMD code when they start: run the kernels with it and without it."""
+    import os
+    import subprocess
+    import sys
+
+    plain = {**os.environ, "OPENCV_CPU_DISABLE": "AVX,AVX2,FMA3,AVX_512F,AVX512_SKX", "VIPS_NOVECTOR": "1"}
+    runs = [
+        subprocess.run([sys.executable, "-c", KERNEL_DIGESTS], env=env, capture_output=True, text=True, timeout=300, check=True).stdout
+        for env in (os.environ, plain)
+    ]
+    assert runs[0].count("\n") >= 8, runs[0]
+    assert runs[0] == runs[1], "\n".join(
+        f"{a} != {b}" for a, b in zip(runs[0].splitlines(), runs[1].splitlines()) if a != b
+    )

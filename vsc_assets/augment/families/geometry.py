@@ -7,12 +7,11 @@ import math
 from typing import TypedDict
 
 import augly.image.functional as F
-import cv2
 import numpy as np
 from augly.image.utils import rotated_rect_with_max_area
 from PIL import Image
 
-from vsc_assets.augment import frozen, kernels
+from vsc_assets.augment import frozen
 from vsc_assets.augment.families.base import PUBLISHED, SQUARE, Family, colour, scale_free, seed, square, uniform
 from vsc_assets.constants import OUTPUT_SIZE
 
@@ -223,11 +222,6 @@ def apply_perspective(img, p: PerspectiveParams, ctx):
     return img.transform(img.size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
 
 
-def fast_perspective(img, p: PerspectiveParams, ctx):
-    matrix = np.array([*_perspective_map(img.size, p, ctx), 1.0], np.float64).reshape(3, 3)
-    return kernels.warp(img, matrix, cv2.INTER_CUBIC)
-
-
 def _perspective_at_scale(p: PerspectiveParams, factor: int) -> PerspectiveParams:
     # The corners move by sigma times draws that do not depend on the image: at 1/factor of
     # the size, sigma/factor makes the same warp.
@@ -235,6 +229,6 @@ def _perspective_at_scale(p: PerspectiveParams, factor: int) -> PerspectiveParam
 
 
 PERSPECTIVE = Family(
-    "perspective", sample_perspective, apply_perspective, PerspectiveParams, fast=fast_perspective,
+    "perspective", sample_perspective, apply_perspective, PerspectiveParams,
     **scale_free(at_scale=_perspective_at_scale),
 )  # fmt: skip
