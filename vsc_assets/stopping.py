@@ -26,7 +26,7 @@ class Stopped(Exception):
     """The work was asked to stop; ``signum`` says how."""
 
     def __init__(self, signum: int | None = None):
-        self.signum = signum if signum is not None else (_received[0] if _received else signal.SIGINT)
+        self.signum = signum if signum is not None else (signal_received() or signal.SIGINT)
         super().__init__(f"stopped by {signal.Signals(self.signum).name}")
 
 

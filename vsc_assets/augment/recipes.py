@@ -99,10 +99,6 @@ class Variant:
     randomness: str = PUBLISHED  # where noise, shuffle_pixels and perspective drew from
     kernels: str = RECIPE_KERNELS
 
-    @property
-    def start_reduction(self) -> int:
-        return self.shrink.start
-
 
 def make_variant(
     source: Image.Image | SourceImage,

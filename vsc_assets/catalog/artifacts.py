@@ -34,7 +34,7 @@ from vsc_assets.builders.pair_table import (
 )
 from vsc_assets.builders.selected import SELECTED_CHECKS, build_selected_partition
 from vsc_assets.builders.sets import NAME_RE, SET_CHECKS, SetReport, build_colour_partition
-from vsc_assets.builders.writer import CheckSpec, FilesReport, PartitionWriter, Progress
+from vsc_assets.builders.writer import CheckSpec, FilesReport, PartitionWriter, Progress, manifest_version
 from vsc_assets.catalog import finished, inputs
 from vsc_assets.catalog.inputs import Need
 from vsc_assets.constants import REFERENCE_ID_BASE
@@ -51,6 +51,7 @@ SELECTED_VERSION = "1"
 PAIR_FRAMES_VERSION = "1"
 PAIRS_VERSION = "1"
 BW_SUFFIX = "_bw"
+UNPARTITIONED = "all"  # the key an unpartitioned artifact's manifest, preview and claim are kept under
 DISC21, VSC = "disc21", "vsc"  # the asset groups the UI shows
 
 
@@ -111,7 +112,7 @@ class BuildContext:
 
     @property
     def key(self) -> str:
-        return self.ids.key if self.ids is not None else "all"
+        return self.ids.key if self.ids is not None else UNPARTITIONED
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,10 @@ class Artifact:
         rows = pq.read_table(manifest, columns=[*self.name_columns, "error"]).to_pylist()
         folder = self.folder(layout, key)
         return [folder / r[c] for r in rows if not r["error"] for c in self.name_columns if r[c]]
+
+    def made_by(self, layout: Layout, key: str | None) -> str | None:
+        """The recipe version a partition's manifest names; None without a manifest."""
+        return manifest_version(layout.manifest_path(self.name, key or UNPARTITIONED))
 
     def present(self, layout: Layout, key: str | None) -> bool:
         """Whether the files of a materialized partition are all still there."""

@@ -16,6 +16,10 @@ from vsc_assets.io.manifest import read_manifest
 from vsc_assets.keys import IdRange
 
 
+def _rows(artifact, ctx) -> list[dict]:
+    return read_manifest(ctx.layout.manifest_path(artifact.name, ctx.key))
+
+
 def _report(artifact, ctx, rows: list[dict], checks, file_key: str = "file") -> FilesReport:
     good = [r for r in rows if not r.get("error")]
     bad = [{"file": r.get(file_key) or r.get("video_id"), "reason": r["error"]} for r in rows if r.get("error")]
@@ -24,7 +28,7 @@ def _report(artifact, ctx, rows: list[dict], checks, file_key: str = "file") -> 
 
 def augmented_set(mode: str, pid_offset: int = 0):
     def inspect(artifact, ctx) -> FilesReport:
-        rows = read_manifest(ctx.layout.manifest_path(artifact.name, ctx.key))
+        rows = _rows(artifact, ctx)
         pids = IdRange(ctx.ids.first + pid_offset, ctx.ids.last + pid_offset)
         checks = run_checks(artifact.folder(ctx.layout, ctx.key), rows, mode, pids)
         return _report(artifact, ctx, rows, checks, "source_file")
@@ -33,7 +37,7 @@ def augmented_set(mode: str, pid_offset: int = 0):
 
 
 def frames(artifact, ctx) -> FilesReport:
-    rows = read_manifest(ctx.layout.manifest_path(artifact.name, ctx.key))
+    rows = _rows(artifact, ctx)
     folder = artifact.folder(ctx.layout, ctx.key)
     names = [r["name"] for r in rows if r["name"]]
     return _report(artifact, ctx, rows, outcomes(check_frame_counts(folder, rows), check_decodable(folder, names)))
@@ -41,7 +45,7 @@ def frames(artifact, ctx) -> FilesReport:
 
 def selected(frames_asset: str):
     def inspect(artifact, ctx) -> FilesReport:
-        rows = read_manifest(ctx.layout.manifest_path(artifact.name, ctx.key))
+        rows = _rows(artifact, ctx)
         frame_rows = inputs.upstream_rows(ctx.layout, frames_asset, ctx.key)
         return _report(artifact, ctx, rows, check_selected(artifact.folder(ctx.layout, ctx.key), rows, frame_rows))
 
@@ -49,7 +53,7 @@ def selected(frames_asset: str):
 
 
 def pair_frames(artifact, ctx) -> FilesReport:
-    return _report(artifact, ctx, read_manifest(ctx.layout.manifest_path(artifact.name, ctx.key)), {})
+    return _report(artifact, ctx, _rows(artifact, ctx), {})
 
 
 def pair_table(artifact, ctx) -> FilesReport:

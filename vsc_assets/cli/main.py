@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 
@@ -164,7 +165,6 @@ def cmd_bench(args) -> int:
 
 def cmd_worker(args) -> int:
     """A Celery worker for the `*_cluster` jobs: one step at a time, its cores through the step's own pool."""
-    import os
     import shutil
     import subprocess
     from importlib.resources import files
@@ -206,8 +206,6 @@ def cmd_worker(args) -> int:
 
 
 def _signal_group(pid: int, signum: int) -> None:
-    import os
-
     try:
         os.killpg(pid, signum)
     except ProcessLookupError:

@@ -11,7 +11,6 @@ import time
 import dagster as dg
 
 from vsc_assets import progress, stopping
-from vsc_assets.builders.writer import manifest_version
 from vsc_assets.catalog.artifacts import Artifact, BuildContext, Catalog, InputSpec
 from vsc_assets.catalog.claims import Claim, Holder, claim_path, try_claim
 from vsc_assets.defs.partitions import partitions_def
@@ -70,7 +69,7 @@ def _finished_meanwhile(context: dg.AssetExecutionContext, build: BuildContext, 
     (by `vsc-assets materialize`, which says when in a tag) or created (by the daemon)."""
     manifest = build.layout.manifest_path(artifact.name, build.key)
     record = context.instance.get_run_record_by_id(context.run.run_id)
-    if record is None or manifest_version(manifest) != build.version:
+    if record is None or artifact.made_by(build.layout, build.key) != build.version:
         return False
     since = record.create_timestamp.timestamp()
     if PLANNED_AT_TAG in context.run.tags:

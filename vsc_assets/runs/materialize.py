@@ -17,8 +17,7 @@ import dagster as dg
 
 from vsc_assets import stopping
 from vsc_assets.augment.families import PUBLISHED
-from vsc_assets.builders.writer import manifest_version
-from vsc_assets.catalog.artifacts import CATALOG, Catalog
+from vsc_assets.catalog.artifacts import CATALOG, UNPARTITIONED, Catalog
 from vsc_assets.catalog.claims import claim_path, holder_of
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.definitions import defs as catalog_defs
@@ -131,20 +130,19 @@ def _held_by_others(layout: Layout, key: str | None, names: list[str]) -> list[s
     """Which of these asset partitions someone alive is building now, and who."""
     held = []
     for name in names:
-        holder, stale = holder_of(claim_path(layout, name, key or "all"))
+        holder, stale = holder_of(claim_path(layout, name, key or UNPARTITIONED))
         if holder is not None and not stale:
             held.append(f"{name} by {holder}")
     return held
 
 
-def _still_to_do(instance: dg.DagsterInstance, layout: Layout, catalog: Catalog, key: str | None, names: list[str], versions: dict) -> list[str]:
+def _still_to_do(instance: dg.DagsterInstance, layout: Layout, catalog: Catalog, key: str | None, names: list[str], randomness: str) -> list[str]:
     """Of a deferred group, what is still missing once its other builder is done."""
     left = []
     for name in names:
         artifact = catalog[name]
         done = key in instance.get_materialized_partitions(dg.AssetKey(name)) if key else True
-        made_by = manifest_version(layout.manifest_path(name, key or "all"))
-        if not (done and made_by == versions[name] and artifact.present(layout, key)):
+        if not (done and artifact.made_by(layout, key) == artifact.version_for(randomness) and artifact.present(layout, key)):
             left.append(name)
     return left
 
@@ -167,7 +165,6 @@ def materialize_missing(
         layout, selection, sources_per_partition, videos_per_partition, echo, catalog, randomness, rebuild_stale
     )
     summary = RunSummary(complete=complete, stale=stale, stale_rebuilt=rebuild_stale)
-    versions = {name: catalog[name].version_for(randomness) for name in catalog.names}
     # Runs go one after another here, so each uses every core unless told otherwise.
     resource = VscRoot(root=str(layout.root), workers=workers or default_workers(), randomness=randomness)
     assets = list(defs.assets)
@@ -191,7 +188,7 @@ def materialize_missing(
             continue
         if group in deferred:
             planned_at[group] = time.time()
-            names = _still_to_do(instance, layout, catalog, key, names, versions)
+            names = _still_to_do(instance, layout, catalog, key, names, randomness)
             if not names:
                 echo(f"{where}: made whole by its other builder meanwhile; not built again")
                 summary.complete += len(plan[group])

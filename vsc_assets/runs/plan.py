@@ -9,7 +9,6 @@ import dagster as dg
 
 from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.builders.frames import adopt_old_frame_folders
-from vsc_assets.builders.writer import manifest_version
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout
@@ -53,7 +52,7 @@ def plan_runs(
             else:
                 upstream = any(p in plan.get(group, []) for p in parents)
             is_done = (materialized if key is None else key in done) and artifact.present(layout, key)
-            made_by = manifest_version(layout.manifest_path(name, key or "all")) if is_done else None
+            made_by = artifact.made_by(layout, key) if is_done else None
             if is_done and made_by != current:
                 stale.setdefault(name, []).append((key, made_by or "unversioned"))
                 is_done = not rebuild_stale
