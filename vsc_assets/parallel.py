@@ -1,33 +1,65 @@
-"""A process pool for the per-file work of one partition run.
+"""A process pool for the per-file work of one partition run, kept for the process's next runs.
 
-Workers are spawned (not forked: the Dagster process has threads) and get the
-shared job once through the initializer. Results stream back in task order.
+Workers are spawned (not forked: the Dagster process has threads). Spawning
+one costs about a second of imports, so the pool outlives the call that made
+it: the next step of the same run, or the next partition of a
+`vsc-assets materialize`, finds its workers started. Each call hands its shared
+job to the workers once, through a file they read at their first task of that
+call. Results stream back in task order.
+
 A stop (``stopping``) kills the workers at once; a worker that dies otherwise
-breaks the pool, and the step fails and is retried.
+breaks the pool, and the step fails and is retried. Either way, and whenever a
+call ends early, its pool is dropped, never handed to the next call. A worker
+whose parent is gone ends too.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import multiprocessing
 import os
+import pickle
+import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from vsc_assets import stopping
 
-_JOB: Any = None
 POLL_SECONDS = 0.5  # how often a waiting parent looks for a stop
 
+# In a worker: the job of the call it last served, and which call that was.
+_JOB: Any = None
+_JOB_CALL: str | None = None
 
-def _init(job: Any) -> None:
-    global _JOB
-    _JOB = job
+# In the parent: the idle pool, by its number of workers (taken while a call uses it).
+_idle: dict[int, ProcessPoolExecutor] = {}
+_idle_lock = threading.Lock()
+_calls = itertools.count()
+
+
+def _init() -> None:
     stopping.ignore_in_workers()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="end with parent", daemon=True).start()
 
 
-def _call(fn_and_task):
-    fn, task = fn_and_task
+def _end_with(parent) -> None:
+    """A worker ends when its parent does, however the parent ended (``kill -9`` too): an idle
+    worker waits on its task queue, which a killed parent never closes."""
+    parent.join()
+    os._exit(1)
+
+
+def _call(item):
+    global _JOB, _JOB_CALL
+    call, job_path, fn, task = item
+    if call != _JOB_CALL:
+        with open(job_path, "rb") as fh:
+            _JOB = pickle.load(fh)
+        _JOB_CALL = call
     return fn(_JOB, task)
 
 
@@ -41,6 +73,31 @@ def _kill(processes) -> None:
             process.kill()
 
 
+def _take_pool(workers: int) -> ProcessPoolExecutor:
+    """The idle pool of this size, or a new one; nobody else uses it until it is given back."""
+    with _idle_lock:
+        pool = _idle.pop(workers, None)
+    if pool is None:
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init)
+    return pool
+
+
+def _give_back(workers: int, pool: ProcessPoolExecutor) -> None:
+    with _idle_lock:
+        spare = _idle.pop(workers, None)  # a pool made meanwhile by a concurrent call: one is enough
+        _idle[workers] = pool
+    if spare is not None:
+        spare.shutdown(wait=False)
+
+
+def _job_file(job: Any) -> str:
+    fd, path = tempfile.mkstemp(prefix="vsc-assets-job-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(job, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
 def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], workers: int) -> Iterator[Any]:
     """Yield ``fn(job, task)`` for each task, in order, using ``workers`` processes."""
     tasks = list(tasks)
@@ -49,12 +106,13 @@ def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], wor
             stopping.check()
             yield fn(job, task)
         return
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init, initargs=(job,))
+    pool = _take_pool(workers)
+    call = f"{os.getpid()}:{next(_calls)}"
+    job_path = _job_file(job)
     processes = []  # the pool's workers, once started (the stop callback kills them)
     forget = stopping.on_stop(lambda: _kill(processes))
     try:
-        futures = [pool.submit(_call, (fn, task)) for task in tasks]
+        futures = [pool.submit(_call, (call, job_path, fn, task)) for task in tasks]
         processes.extend(multiprocessing.active_children())
         for future in futures:
             while True:
@@ -68,10 +126,12 @@ def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], wor
                     raise
             stopping.check()
             yield result
-        pool.shutdown(wait=True)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         _kill(multiprocessing.active_children() if stopping.requested() else [])
         raise
+    else:
+        _give_back(workers, pool)
     finally:
         forget()
+        os.unlink(job_path)

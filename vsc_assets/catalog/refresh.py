@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from vsc_assets.catalog import inputs
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
@@ -60,6 +61,12 @@ class _Look:
         self.images = inputs.disc21_listing(layout)
         self.videos = {kind: inputs.videos(layout, kind) for kind in ("query", "reference")}
         self._rows = None
+        self._references = None
+
+    def references(self) -> dict[str, Path]:
+        if self._references is None:
+            self._references = self.videos["reference"].paths()
+        return self._references
 
     def rows(self):
         if self._rows is None:
@@ -78,7 +85,7 @@ class _Look:
         if need is Need.QUERY_VIDEOS:
             return _stat_digest(mine)
         # The pairs of a query partition: its queries, their ground-truth rows and the references those name.
-        references = self.videos["reference"].paths()
+        references = self.references()
         my_rows = [r for n, r in self.rows() if n in ids]
         refs = [references.get(r.ref_id, self.layout.videos_dir("reference") / f"{r.ref_id}.mp4") for r in my_rows]
         return _stat_digest(mine + refs, repr(my_rows))

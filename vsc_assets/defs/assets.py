@@ -74,7 +74,14 @@ def _finished_meanwhile(context: dg.AssetExecutionContext, build: BuildContext, 
     since = record.create_timestamp.timestamp()
     if PLANNED_AT_TAG in context.run.tags:
         since = min(since, float(context.run.tags[PLANNED_AT_TAG]))
-    return manifest.stat().st_mtime > since and artifact.present(build.layout, build.ids.key if build.ids else None)
+    # The other builder writes its manifest, then records the materialization: a plan made between
+    # the two saw the partition missing although its manifest is older than the plan.
+    latest = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(dg.AssetKey(artifact.name), asset_partitions=[context.partition_key] if context.has_partition_key else None),
+        limit=1,
+    ).records
+    recorded_since = bool(latest) and latest[0].run_id != context.run.run_id and latest[0].timestamp > since
+    return (manifest.stat().st_mtime > since or recorded_since) and artifact.present(build.layout, build.ids.key if build.ids else None)
 
 
 def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
