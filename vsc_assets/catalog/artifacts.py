@@ -164,6 +164,10 @@ class Artifact:
         files = self.files_listed(layout, key)
         return files is not None and all(p.is_file() for p in files)
 
+    def whole_in(self, layout: Layout, key: str | None, version: str) -> bool:
+        """Whether a partition's files are all there, made by this recipe version."""
+        return self.made_by(layout, key) == version and self.present(layout, key)
+
 
 def _pair_layout_whole(layout: Layout, name: str) -> bool:
     try:

@@ -67,21 +67,21 @@ PLANNED_AT_TAG = "vsc_assets/planned_at"  # when the launcher last saw this run'
 def _finished_meanwhile(context: dg.AssetExecutionContext, build: BuildContext, artifact: Artifact) -> bool:
     """Whether someone else made this partition whole, in this version, since this run was planned
     (by `vsc-assets materialize`, which says when in a tag) or created (by the daemon)."""
-    manifest = build.layout.manifest_path(artifact.name, build.key)
+    key = build.ids.key if build.ids else None
     record = context.instance.get_run_record_by_id(context.run.run_id)
-    if record is None or artifact.made_by(build.layout, build.key) != build.version:
+    if record is None or not artifact.whole_in(build.layout, key, build.version):
         return False
     since = record.create_timestamp.timestamp()
     if PLANNED_AT_TAG in context.run.tags:
         since = min(since, float(context.run.tags[PLANNED_AT_TAG]))
+    if build.layout.manifest_path(artifact.name, build.key).stat().st_mtime > since:
+        return True
     # The other builder writes its manifest, then records the materialization: a plan made between
     # the two saw the partition missing although its manifest is older than the plan.
     latest = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(dg.AssetKey(artifact.name), asset_partitions=[context.partition_key] if context.has_partition_key else None),
-        limit=1,
+        dg.AssetRecordsFilter(dg.AssetKey(artifact.name), asset_partitions=[key] if key else None), limit=1
     ).records
-    recorded_since = bool(latest) and latest[0].run_id != context.run.run_id and latest[0].timestamp > since
-    return (manifest.stat().st_mtime > since or recorded_since) and artifact.present(build.layout, build.ids.key if build.ids else None)
+    return bool(latest) and latest[0].run_id != context.run.run_id and latest[0].timestamp > since
 
 
 def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:

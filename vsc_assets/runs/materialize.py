@@ -106,6 +106,11 @@ def _skipped_in(event) -> tuple[int, list[dict], str | None]:
     return count, first, manifest.value if manifest is not None else None
 
 
+def _label(key: str | None, names: list[str]) -> str:
+    """One partition run, as the summary names it: "key (assets)"."""
+    return f"{key or 'unpartitioned'} ({', '.join(names)})"
+
+
 def _in_a_thread(**kwargs):
     """``dg.materialize`` off the main thread, so the main thread keeps the signal handlers
     (Dagster installs its own only on the main thread) and a stop reaches the work at once."""
@@ -142,7 +147,7 @@ def _still_to_do(instance: dg.DagsterInstance, layout: Layout, catalog: Catalog,
     for name in names:
         artifact = catalog[name]
         done = key in instance.get_materialized_partitions(dg.AssetKey(name)) if key else True
-        if not (done and artifact.made_by(layout, key) == artifact.version_for(randomness) and artifact.present(layout, key)):
+        if not (done and artifact.whole_in(layout, key, artifact.version_for(randomness))):
             left.append(name)
     return left
 
@@ -178,7 +183,7 @@ def materialize_missing(
         names, key = plan[group], group[1]
         where = "partition " + key if key else "all partitions"
         if stopping.requested():
-            summary.not_run.append(f"{key or 'unpartitioned'} ({', '.join(names)})")
+            summary.not_run.append(_label(key, names))
             continue
         held = _held_by_others(layout, key, names)
         if held and group not in deferred and queue:
@@ -207,7 +212,7 @@ def materialize_missing(
             tags={LAUNCHED_BY_TAG: "vsc-assets materialize", PLANNED_AT_TAG: repr(planned_at.get(group, planned)), **runner_tags()},
         )
         summary.runs += 1
-        label = f"{key or 'unpartitioned'} ({', '.join(names)})"
+        label = _label(key, names)
         if stopping.requested() and not result.success:
             summary.not_run.append(label)
             echo(f"    stopped (run {result.run_id} marked failed); the next `vsc-assets materialize` goes on from here")
