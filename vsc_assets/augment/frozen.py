@@ -19,11 +19,12 @@ from collections import OrderedDict
 
 import numpy as np
 
+from vsc_assets.augment.bands import row_bands
+
 NOISE_SEED = 42  # AugLy random_noise's default
 SHUFFLE_SEED = 10  # AugLy shuffle_pixels's default
 PERSPECTIVE_SEED = 42  # AugLy perspective_transform's default
 CACHE_BYTES = 24 * 2**20  # per cache, per process
-CHUNK_VALUES = 2**21  # noise drawn for this many values at a time: a float64 field of an 8 Mpx image is 192 MB
 
 
 class _Kept:
@@ -86,13 +87,12 @@ def noise(arr: np.ndarray, mean: float, var: float) -> np.ndarray:
             z = np.random.RandomState(NOISE_SEED).standard_normal(shape)
             _NOISE.put(shape, z, z.nbytes)
         return _noisy(arr, mean + sigma * z)
-    # Large images: the same draws in row chunks, so the float64 field is never whole in memory.
+    # Large images: the same draws in row bands, so the float64 field (192 MB at 8 Mpx) is never whole.
     rng = np.random.RandomState(NOISE_SEED)
     out = np.empty_like(arr)
-    rows = max(1, CHUNK_VALUES // max(1, arr[0].size))
-    for top in range(0, shape[0], rows):
-        part = arr[top : top + rows]
-        out[top : top + rows] = _noisy(part, rng.normal(mean, sigma, part.shape))
+    for rows in row_bands(shape[0], arr[0].size):
+        part = arr[rows]
+        out[rows] = _noisy(part, rng.normal(mean, sigma, part.shape))
     return out
 
 
@@ -118,17 +118,16 @@ def fast_noise(arr: np.ndarray, mean: float, var: float) -> np.ndarray:
         z = np.random.Generator(np.random.PCG64([NOISE_SEED, *arr.shape])).standard_normal(arr.shape, dtype=np.float32)
         _FAST_NOISE.put(arr.shape, z, z.nbytes)
     rng = None if z is not None else np.random.Generator(np.random.PCG64([NOISE_SEED, *arr.shape]))
-    rows = max(1, CHUNK_VALUES // max(1, arr[0].size))  # in row bands: a few MB at a time, whatever the image
-    for top in range(0, arr.shape[0], rows):
-        part = arr[top : top + rows]
-        field = z[top : top + rows] if z is not None else rng.standard_normal(part.shape, dtype=np.float32)
+    for rows in row_bands(arr.shape[0], arr[0].size):
+        part = arr[rows]
+        field = z[rows] if z is not None else rng.standard_normal(part.shape, dtype=np.float32)
         noisy = part.astype(np.float32)
         noisy *= np.float32(1 / 255)
         noisy += np.float32(mean)
         noisy += sigma * field
         np.clip(noisy, 0.0, 1.0, out=noisy)
         noisy *= np.float32(255)
-        out[top : top + rows] = noisy
+        out[rows] = noisy
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pyvips
 from PIL import Image
 
+from vsc_assets.augment.bands import row_bands
 from vsc_assets.constants import OUTPUT_SIZE
 
 cv2.setNumThreads(1)
@@ -85,7 +86,6 @@ def box_blur(img: Image.Image, radius: float, passes: int = 3) -> Image.Image:
     return image(arr)
 
 
-BAND_VALUES = 2**21  # values a float band holds at a time: a few MB, whatever the image
 SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13  # Pillow's ImageFilter.SMOOTH
 
 
@@ -96,15 +96,14 @@ def sharpen(img: Image.Image, factor: float) -> Image.Image:
     smooth = cv2.filter2D(arr, -1, SMOOTH, borderType=cv2.BORDER_REPLICATE)
     smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1] = arr[0], arr[-1], arr[:, 0], arr[:, -1]
     out = np.empty_like(arr)
-    rows = max(1, BAND_VALUES // max(1, arr[0].size))
-    for top in range(0, arr.shape[0], rows):
-        base = smooth[top : top + rows].astype(np.float32)
-        band = arr[top : top + rows].astype(np.float32)
+    for rows in row_bands(arr.shape[0], arr[0].size):
+        base = smooth[rows].astype(np.float32)
+        band = arr[rows].astype(np.float32)
         band -= base
         band *= np.float32(factor)
         band += base
         np.clip(band, 0, 255, out=band)
-        out[top : top + rows] = band
+        out[rows] = band
     return image(out)
 
 

@@ -230,12 +230,12 @@ def test_noise_published_is_augly_random_noise_with_its_default_seed(materials, 
 
 
 def test_noise_published_in_row_chunks_is_the_same_field(materials, monkeypatch):
-    from vsc_assets.augment import frozen
+    from vsc_assets.augment import bands, frozen
 
     img = demo_image(5).convert("RGB").resize((300, 200))
     whole, _ = apply("noise", img, {"mean": 0.2, "var": 0.1, "seed": 0}, materials)
     monkeypatch.setattr(frozen, "CACHE_BYTES", 0)  # as an image too large to keep
-    monkeypatch.setattr(frozen, "CHUNK_VALUES", 5_000)  # a few rows at a time
+    monkeypatch.setattr(bands, "BAND_VALUES", 5_000)  # a few rows at a time
     chunked, _ = apply("noise", img, {"mean": 0.2, "var": 0.1, "seed": 0}, materials)
     assert chunked.tobytes() == whole.tobytes()
 

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from vsc_assets.augment import frozen, kernels
+from vsc_assets.augment.bands import row_bands
 from vsc_assets.augment.families.base import PUBLISHED, Family, seed, uniform
 
 # ---------------------------------------------------------------- 8 blur
@@ -87,15 +88,14 @@ def apply_noise(img, p: NoiseParams, ctx):
     arr = np.asarray(img)
     out = np.empty_like(arr)
     scale, shift = np.float32(255.0 * math.sqrt(p["var"])), np.float32(255.0 * p["mean"])
-    rows = max(1, frozen.CHUNK_VALUES // max(1, arr[0].size))
-    for top in range(0, arr.shape[0], rows):
-        band = arr[top : top + rows].astype(np.float32)
+    for rows in row_bands(arr.shape[0], arr[0].size):
+        band = arr[rows].astype(np.float32)
         noise = rng.standard_normal(band.shape, dtype=np.float32)
         noise *= scale
         noise += shift
         band += noise
         np.clip(band, 0.0, 255.0, out=band)
-        out[top : top + rows] = band
+        out[rows] = band
     return Image.fromarray(out)
 
 

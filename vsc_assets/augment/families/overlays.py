@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from vsc_assets.augment import kernels
+from vsc_assets.augment.bands import row_bands
 from vsc_assets.augment.families.base import Family, colour, pick, pool_image, randint, scale_free, square, uniform
 from vsc_assets.augment.materials import load_emoji
 from vsc_assets.constants import OUTPUT_SIZE
@@ -80,16 +81,15 @@ def _stripe_mask(width: int, height: int, p: OverlayStripesParams) -> Image.Imag
     threshold = (math.cos(math.pi * p["line_width"]) + 1) / 2
     x = np.arange(0, width) - width / 2
     mask = np.empty((height, width), np.uint8)
-    rows = max(1, 2**20 // width)
-    for top in range(0, height, rows):
-        y = (np.arange(top, min(height, top + rows)) - height / 2)[:, None]
+    for rows in row_bands(height, width, 2**20):
+        y = (np.arange(rows.start, rows.stop) - height / 2)[:, None]
         if abs(angle) == math.pi / 2 or abs(angle) == 3 * math.pi / 2:
             soft = (np.cos(2 * math.pi * x_period * np.broadcast_to(x, (len(y), width))) + 1) / 2
         elif angle == 0 or abs(angle) == math.pi:
             soft = (np.cos(2 * math.pi * y_period * np.broadcast_to(y, (len(y), width))) + 1) / 2
         else:
             soft = (np.cos(2 * math.pi * (x_period * x + y_period * y)) + 1) / 2
-        mask[top : top + len(y)] = (soft > threshold) * p["line_opacity"] * 255
+        mask[rows] = (soft > threshold) * p["line_opacity"] * 255
     return Image.fromarray(mask)
 
 
