@@ -13,6 +13,14 @@ from vsc_assets.augment.materials import list_materials
 from vsc_assets.demo.images import make_disc21_demo
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """The tests that read the demo root run in one test process, which builds it once."""
+    for item in items:
+        if "demo_root" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo"))
+
+
 @pytest.fixture(autouse=True)
 def no_ambient_settings(monkeypatch):
     """Tests choose their roots and instances; the caller's environment must not leak in."""

@@ -22,13 +22,13 @@ from vsc_assets_tests.video_oddities import write_numbered
 
 # artifact -> (its version, the sha256 of its files in the build below)
 PINNED = {
-    "train_v1_s27_all": ("2", "bab703e73de827c4fbfc"),
-    "train_v1_s3_all": ("2", "6737b19ba1f8fbe3a33b"),
-    "train_v1_s27_all_bw": ("2", "c249ec9b4da03386039c"),
-    "train_v1_s3_all_bw": ("2", "5227a8c2168f72fa9698"),
+    "train_v1_s27_all": ("3", "bab703e73de827c4fbfc"),
+    "train_v1_s3_all": ("3", "6737b19ba1f8fbe3a33b"),
+    "train_v1_s27_all_bw": ("3", "c249ec9b4da03386039c"),
+    "train_v1_s3_all_bw": ("3", "5227a8c2168f72fa9698"),
     "reference_frames": ("1", "1fe734ff1ca289902a32"),
     "training_images_ref1": ("1", "82053187981e2a9ee286"),
-    "train_v1_s3_r1_all": ("2", "b6102b4fce2ac5f8ecb5"),
+    "train_v1_s3_r1_all": ("3", "b6102b4fce2ac5f8ecb5"),
     "query_frames": ("1", "0f8fab71cb2f552cec55"),
     "pair_frames": ("1", "10d42d7a0c16ec055e4b"),
     "positive_pairs": ("1", "467f387fc3629ebb2f9e"),
@@ -147,7 +147,7 @@ def test_a_version_bump_marks_old_partitions_stale_and_the_flag_rebuilds_exactly
     kept = materialize_missing(layout, [S27], workers=1, sources_per_partition=2, echo=lambda line: None, catalog=catalog)
     assert kept.runs == 1 and {k for k, _ in kept.stale[S27]} == {"000000-000001", "000002-000003"}  # only the new one
     assert kept.stale_lines(catalog, "published") == [
-        f"{S27}: 2 partition(s) made by an older recipe (2 by version 2; now 99): kept; `--rebuild-stale` rebuilds them"
+        f"{S27}: 2 partition(s) made by an older recipe (2 by version {CATALOG[S27].version}; now 99): kept; `--rebuild-stale` rebuilds them"
     ]
     rebuilt = materialize_missing(layout, [S27], workers=1, sources_per_partition=2, echo=lambda line: None, catalog=catalog, rebuild_stale=True)
     assert rebuilt.runs == 2 and sorted(rebuilt.finished) == [f"000000-000001 ({S27})", f"000002-000003 ({S27})"]

@@ -15,6 +15,7 @@ against a fresh draw once per process before it is trusted).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -97,26 +98,47 @@ def noise(arr: np.ndarray, mean: float, var: float) -> np.ndarray:
 
 
 # A field of at most this many values (a 256x256 RGB image, which most noise meets) is drawn as
-# AugLy draws it and kept; the production path draws a larger one from a faster generator.
+# AugLy draws it and kept; the production path takes a larger one from a table of normal draws.
 EXACT_VALUES = 256 * 256 * 3
-_FAST_NOISE = _Kept()
+TABLE_VALUES = 2**23  # float32 standard normals, 32 MB: a field of up to 2.8 Mpx RGB is one slice
+_table: np.ndarray | None = None
+
+
+def normal_table() -> np.ndarray:
+    """Standard normal draws made once per process (PCG64, seeded), read-only."""
+    global _table
+    if _table is None:
+        _table = np.random.Generator(np.random.PCG64([NOISE_SEED, TABLE_VALUES])).standard_normal(
+            TABLE_VALUES, dtype=np.float32
+        )
+        _table.flags.writeable = False
+    return _table
+
+
+def frozen_field(shape: tuple[int, ...]) -> np.ndarray | None:
+    """The production path's frozen field for a shape: one contiguous slice of the normal table,
+    where it starts drawn from PCG64 seeded by the shape; None when the field is larger than it."""
+    values = math.prod(shape)
+    if values > TABLE_VALUES:
+        return None
+    start = int(np.random.Generator(np.random.PCG64([NOISE_SEED, *shape])).integers(0, TABLE_VALUES - values + 1))
+    return normal_table()[start : start + values].reshape(shape)
 
 
 def fast_noise(arr: np.ndarray, mean: float, var: float) -> np.ndarray:
     """The production path's frozen noise: AugLy's own field where the image is 256x256 or
-    smaller, or its field is kept already; otherwise a field that is just as frozen (one per
-    shape) from a faster generator, PCG64 seeded by the shape, added in float32.
+    smaller (never because a field happens to be kept: the bytes must not depend on what the
+    process made before); otherwise a field that is just as frozen (one per
+    shape), a slice of a table of normal draws (or, past the table's size, drawn from PCG64
+    seeded by the shape), added in float32.
 
     Above 256x256 an image's shape is nearly its own, so which frozen field it gets does not
     show in what the set looks like; ``vsc-assets bench --fidelity`` measures that it does not.
     """
-    if arr.size <= EXACT_VALUES or _NOISE.get(arr.shape) is not None:
+    if arr.size <= EXACT_VALUES:
         return noise(arr, mean, var)
     sigma, out = np.float32(var**0.5), np.empty_like(arr)
-    z = _FAST_NOISE.get(arr.shape)
-    if z is None and arr.size * 4 <= CACHE_BYTES:
-        z = np.random.Generator(np.random.PCG64([NOISE_SEED, *arr.shape])).standard_normal(arr.shape, dtype=np.float32)
-        _FAST_NOISE.put(arr.shape, z, z.nbytes)
+    z = frozen_field(arr.shape)
     rng = None if z is not None else np.random.Generator(np.random.PCG64([NOISE_SEED, *arr.shape]))
     for rows in row_bands(arr.shape[0], arr[0].size):
         part = arr[rows]
@@ -173,17 +195,18 @@ def shuffle(arr: np.ndarray, factor: float) -> np.ndarray:
 
 
 def fast_shuffle(arr: np.ndarray, factor: float) -> np.ndarray:
-    """The production path's frozen shuffle: AugLy's own where the image is 256x256 or smaller,
-    or its draws are kept already; otherwise pixels picked and permuted just as frozen (the same
+    """The production path's frozen shuffle: AugLy's own where the image is 256x256 or smaller
+    (whatever the process keeps); otherwise pixels picked and permuted just as frozen (the same
     for one shape and factor) by a faster generator, PCG64 seeded by the size and the count."""
     height, width = arr.shape[:2]
     pixels = height * width
-    if pixels <= EXACT_VALUES // 3 or _SHUFFLE.get(pixels) is not None:
+    if pixels <= EXACT_VALUES // 3:
         return shuffle(arr, factor)
     count = int(factor * pixels)
     rng = np.random.Generator(np.random.PCG64([SHUFFLE_SEED, pixels, count]))
-    # The ``count`` smallest of one random key per pixel: a uniform choice, in O(pixels).
-    mask = np.argpartition(rng.random(pixels, dtype=np.float32), count)[:count].astype(np.int32)
+    # A uniform choice of ``count`` pixels (NumPy swaps only that many into place), then a
+    # uniform permutation among them, as AugLy's.
+    mask = rng.choice(pixels, count, replace=False, shuffle=False)
     return shuffle_rows(arr, mask, mask[rng.permutation(count)])
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from vsc_assets.augment import kernels
 from vsc_assets.augment.bands import row_bands
-from vsc_assets.augment.families.base import Family, colour, pick, pool_image, randint, scale_free, square, uniform
+from vsc_assets.augment.families.base import SQUARE, Family, colour, pick, pool_image, randint, scale_free, square, uniform
 from vsc_assets.augment.materials import load_emoji
 from vsc_assets.constants import OUTPUT_SIZE
 
@@ -36,9 +36,18 @@ def apply_image_opaque(img, p: ImageOpaqueParams, ctx):
     ).convert("RGB")
 
 
+def fast_image_opaque(img, p: ImageOpaqueParams, ctx):
+    """AugLy's overlay_image of a 256x256 RGB image over another, without its RGBA round trip:
+    the same paste, with the same constant mask (255 times the opacity, truncated)."""
+    out = square(pool_image(p["pool_image"], "image_opaque", ctx, only_at_256=True), ctx).copy()
+    out.paste(square(img, ctx), (0, 0), Image.new("L", SQUARE, int(255 * p["opacity"])))
+    return out
+
+
 IMAGE_OPAQUE = Family(
-    "image_opaque", sample_image_opaque, apply_image_opaque, ImageOpaqueParams, ends_at_256=True, **scale_free()
-)
+    "image_opaque", sample_image_opaque, apply_image_opaque, ImageOpaqueParams, ends_at_256=True,
+    fast=fast_image_opaque, **scale_free(),
+)  # fmt: skip
 
 # ---------------------------------------------------------------- 15 overlay_stripes
 
