@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -11,14 +13,6 @@ import pytest
 
 from vsc_assets.augment.materials import list_materials
 from vsc_assets.demo.images import make_disc21_demo
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """The tests that read the demo root run in one test process, which builds it once."""
-    for item in items:
-        if "demo_root" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +36,26 @@ def materials(demo_disc21):
 
 
 @pytest.fixture(scope="session")
-def demo_root(tmp_path_factory):
-    """`vsc-assets demo` on an empty root, run once: (root, its stdout, its stderr)."""
-    root = tmp_path_factory.mktemp("demo") / "root"
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
-        capture_output=True, text=True, env=env, timeout=900,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root, proc.stdout, proc.stderr
+def demo_root(tmp_path_factory, worker_id):
+    """`vsc-assets demo` on an empty root, run once per test run: (root, its stdout, its stderr).
+
+    The suite's test processes (pytest-xdist) share it: the first to need it builds it under a
+    lock in their common temp folder, and the others wait for it and read what it said.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    said = shared / "demo-output.json"
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not said.exists():
+            root = shared / "demo" / "root"
+            env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
+            proc = subprocess.run(
+                [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
+                capture_output=True, text=True, env=env, timeout=900,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            said.write_text(json.dumps({"root": str(root), "stdout": proc.stdout, "stderr": proc.stderr}))
+        demo = json.loads(said.read_text())
+    return Path(demo["root"]), demo["stdout"], demo["stderr"]
