@@ -128,9 +128,9 @@ def frozen_field(shape: tuple[int, ...]) -> np.ndarray | None:
 def fast_noise(arr: np.ndarray, mean: float, var: float) -> np.ndarray:
     """The production path's frozen noise: AugLy's own field where the image is 256x256 or
     smaller (never because a field happens to be kept: the bytes must not depend on what the
-    process made before); otherwise a field that is just as frozen (one per
-    shape), a slice of a table of normal draws (or, past the table's size, drawn from PCG64
-    seeded by the shape), added in float32.
+    process made before); otherwise a field that is just as frozen (one per shape), a slice of
+    a table of normal draws (past the table's size, drawn from PCG64 seeded by the shape),
+    added in float32.
 
     Above 256x256 an image's shape is nearly its own, so which frozen field it gets does not
     show in what the set looks like; ``vsc-assets bench --fidelity`` measures that it does not.

@@ -137,11 +137,16 @@ def square(img: Image.Image, ctx: ChainContext | None = None) -> Image.Image:
     return img.resize(SQUARE, Image.Resampling.BICUBIC)
 
 
-def pool_image(name: str, family: str, ctx: ChainContext, only_at_256: bool = False) -> Image.Image:
-    """A pool image at its full resolution, as the recipe opens it; on the production path, a pool
-    image the family only uses at 256x256 is decoded at the smallest JPEG scale that still covers it."""
-    at_least = OUTPUT_SIZE if only_at_256 and not ctx.reference else None
+def pool_image(name: str, family: str, ctx: ChainContext, at_least: int | None = None) -> Image.Image:
+    """A pool image at its full resolution, as the recipe opens it (or, for a JPEG, at the smallest
+    DCT scale that keeps both sides at least ``at_least``)."""
     img, problem = load_pool_image(ctx.materials.pool_path(name), at_least)
     if problem:
         ctx.fallback(family, "pool image unreadable, mid-grey used", pool_image=name, error=problem)
     return img
+
+
+def pool_square(name: str, family: str, ctx: ChainContext) -> Image.Image:
+    """A pool image resized to 256x256, for the families that only use it at that size; the
+    production path decodes it no larger than that needs."""
+    return square(pool_image(name, family, ctx, None if ctx.reference else OUTPUT_SIZE), ctx)

@@ -12,7 +12,18 @@ from PIL import Image
 
 from vsc_assets.augment import kernels
 from vsc_assets.augment.bands import row_bands
-from vsc_assets.augment.families.base import SQUARE, Family, colour, pick, pool_image, randint, scale_free, square, uniform
+from vsc_assets.augment.families.base import (
+    SQUARE,
+    Family,
+    colour,
+    pick,
+    pool_image,
+    pool_square,
+    randint,
+    scale_free,
+    square,
+    uniform,
+)
 from vsc_assets.augment.materials import load_emoji
 from vsc_assets.constants import OUTPUT_SIZE
 
@@ -30,7 +41,7 @@ def sample_image_opaque(rng, ctx) -> ImageOpaqueParams:
 
 
 def apply_image_opaque(img, p: ImageOpaqueParams, ctx):
-    background = square(pool_image(p["pool_image"], "image_opaque", ctx, only_at_256=True), ctx)
+    background = pool_square(p["pool_image"], "image_opaque", ctx)
     return F.overlay_image(
         background, overlay=square(img, ctx), opacity=p["opacity"], overlay_size=1.0, x_pos=0.0, y_pos=0.0
     ).convert("RGB")
@@ -39,7 +50,7 @@ def apply_image_opaque(img, p: ImageOpaqueParams, ctx):
 def fast_image_opaque(img, p: ImageOpaqueParams, ctx):
     """AugLy's overlay_image of a 256x256 RGB image over another, without its RGBA round trip:
     the same paste, with the same constant mask (255 times the opacity, truncated)."""
-    out = square(pool_image(p["pool_image"], "image_opaque", ctx, only_at_256=True), ctx).copy()
+    out = pool_square(p["pool_image"], "image_opaque", ctx).copy()
     out.paste(square(img, ctx), (0, 0), Image.new("L", SQUARE, int(255 * p["opacity"])))
     return out
 
@@ -206,7 +217,7 @@ def fast_overlay_onto_image(img, p: OverlayOntoImageParams, ctx):
     sx, sy = OUTPUT_SIZE / width, OUTPUT_SIZE / height
     left, top = round(x * sx), round(y * sy)
     right, bottom = max(left + 1, round((x + inset_w) * sx)), max(top + 1, round((y + inset_h) * sy))
-    out = square(pool_image(p["pool_image"], "overlay_onto_image", ctx, only_at_256=True), ctx).copy()
+    out = pool_square(p["pool_image"], "overlay_onto_image", ctx).copy()
     inset = kernels.resize(img, (right - left, bottom - top))
     out.paste(inset, (left, top), Image.new("L", inset.size, int(255 * p["opacity"])))
     return out
@@ -241,7 +252,7 @@ def sample_stack(rng, ctx) -> StackParams:
 
 
 def apply_stack(img, p: StackParams, ctx):
-    other = square(pool_image(p["pool_image"], "stack", ctx, only_at_256=True), ctx)
+    other = pool_square(p["pool_image"], "stack", ctx)
     first, second = (square(img, ctx), other) if p["order"] == 0 else (other, square(img, ctx))
     horizontal = p["direction"] == 0
     canvas = Image.new("RGB", (OUTPUT_SIZE * 2, OUTPUT_SIZE) if horizontal else (OUTPUT_SIZE, OUTPUT_SIZE * 2))
