@@ -98,6 +98,11 @@ class Layout:
     def index_path(self, folder_label: str) -> Path:
         return self.root / "index" / f"{folder_label}.parquet"
 
+    @property
+    def squared_pool_dir(self) -> Path:
+        """Pool images at 256x256 as the production path made them (augment/squared_pool.py)."""
+        return self.root / "cache" / "pool-256"
+
     def staging_dir(self, asset: str, partition_key: str) -> Path:
         """A partition's temp files, renamed into the shared output folder when whole."""
         return self.root / ".staging" / asset / partition_key

@@ -22,13 +22,13 @@ from vsc_assets_tests.video_oddities import write_numbered
 
 # artifact -> (its version, the sha256 of its files in the build below)
 PINNED = {
-    "train_v1_s27_all": ("3", "bab703e73de827c4fbfc"),
-    "train_v1_s3_all": ("3", "6737b19ba1f8fbe3a33b"),
-    "train_v1_s27_all_bw": ("3", "c249ec9b4da03386039c"),
-    "train_v1_s3_all_bw": ("3", "5227a8c2168f72fa9698"),
+    "train_v1_s27_all": ("4", "bab703e73de827c4fbfc"),
+    "train_v1_s3_all": ("4", "6737b19ba1f8fbe3a33b"),
+    "train_v1_s27_all_bw": ("4", "c249ec9b4da03386039c"),
+    "train_v1_s3_all_bw": ("4", "5227a8c2168f72fa9698"),
     "reference_frames": ("1", "1fe734ff1ca289902a32"),
     "training_images_ref1": ("1", "82053187981e2a9ee286"),
-    "train_v1_s3_r1_all": ("3", "b6102b4fce2ac5f8ecb5"),
+    "train_v1_s3_r1_all": ("4", "b6102b4fce2ac5f8ecb5"),
     "query_frames": ("1", "0f8fab71cb2f552cec55"),
     "pair_frames": ("1", "10d42d7a0c16ec055e4b"),
     "positive_pairs": ("1", "467f387fc3629ebb2f9e"),

@@ -18,6 +18,7 @@ from augly.utils import EMOJI_DIR, FONTS_DIR, MEME_DEFAULT_FONT
 from PIL import Image, ImageFont
 
 from vsc_assets.constants import OUTPUT_SIZE
+from vsc_assets.augment.squared_pool import SquaredPool
 from vsc_assets.errors import InputError
 from vsc_assets.io.images import BadImageError, decoded_size, list_images, load_rgb
 
@@ -50,6 +51,7 @@ class Materials:
     emoji: tuple[Path, ...]
     emoji_dir: Path
     meme_default_font: Path = AUGLY_MEME_FONT
+    squared_pool: SquaredPool | None = None  # where the production path keeps pool images at 256x256
     _pool_by_name: dict = field(default_factory=dict, init=False, compare=False, repr=False)
     _font_by_name: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -112,10 +114,12 @@ def list_materials(
     fonts_dir: Path | None = None,
     emoji_dir: Path | None = None,
     pool: Sequence[Path] | None = None,
+    squared_pool_dir: Path | None = None,
 ) -> Materials:
     """List everything once. Without a pool folder, the DISC21 images ending in 9 are the pool.
 
     ``pool``, when given, is that pool already listed (the platform keeps an index of big folders).
+    ``squared_pool_dir``: where the production path may keep pool images at 256x256 (squared_pool.py).
     """
     if pool is None and pool_dir is not None and pool_dir.is_dir():
         pool = tuple(list_images(pool_dir))
@@ -132,7 +136,8 @@ def list_materials(
     if emoji_dir is None or not _pngs_below(emoji_dir):
         emoji_dir = AUGLY_EMOJI_DIR
     emoji = _pngs_below(emoji_dir)
-    return Materials(pool=pool, fonts=fonts, emoji=emoji, emoji_dir=emoji_dir)
+    squared_pool = SquaredPool(squared_pool_dir) if squared_pool_dir is not None else None
+    return Materials(pool=pool, fonts=fonts, emoji=emoji, emoji_dir=emoji_dir, squared_pool=squared_pool)
 
 
 @functools.lru_cache(maxsize=64)

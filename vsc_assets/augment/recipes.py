@@ -19,7 +19,7 @@ from vsc_assets.augment.resolution import Shrink, SourceImage, start_reduction
 # Which kernels made a file: the recipe's own applies (the reference path, and every file
 # made before the production kernels existed), or this version of the production kernels.
 RECIPE_KERNELS = "recipe"
-PRODUCTION_KERNELS = "production-2"
+PRODUCTION_KERNELS = "production-3"
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 The recipe runs every chain on the full-resolution source (docs/recipe.md).
 A chain's output is the same picture from a smaller start only while every
 family before its first resize to 256 commutes with downscaling: flips,
-colour and channel changes, and geometry or overlays measured in fractions of
-the image. Families whose effect is measured in pixels (a blur radius, JPEG
-blocks, noise grain, a caption height in px) must see the full resolution, so
-a chain that meets one of them before the image is 256x256 starts at full size.
+colour and channel changes, geometry or overlays measured in fractions of the
+image, and blur and pixelization with their pixel parameter scaled (a low-pass
+filter's cut-off moves with the image). Families whose effect is grain, blocks
+or moves of single pixels (JPEG blocks, noise, sharpening, shuffled pixels, a
+caption height in px) must see the full resolution, so a chain that meets one
+of them before the image is 256x256 starts at full size.
 
 Starting smaller is also bounded by the first resize itself: the start image
 is the source reduced by an integer factor (Pillow's box ``reduce``), chosen so

@@ -64,14 +64,20 @@ def _meme_font(p, ctx) -> str:
 
 
 def draw_meme(img: Image.Image, p, ctx) -> Image.Image:
-    """AugLy's meme_format: a caption band of ``caption_height`` px above the image, text centred."""
+    """AugLy's meme_format: a caption band of ``caption_height`` px above the image, text centred.
+
+    With ``scale`` in ``p`` (the image is the recipe's reduced by that factor), the font size is
+    the one the recipe picks at full size, and the band and the text are drawn that much smaller.
+    """
     width, height = img.size
-    caption = p["caption_height"]
+    caption, scale = p["caption_height"], p.get("scale", 1)
     font_path = _meme_font(p, ctx)
-    size = meme_font_size(font_path, p["text"], width - 10, caption - 10, caption - 10)
+    size = meme_font_size(font_path, p["text"], width * scale - 10, caption - 10, caption - 10)
     if size is None:
         size = 1
         ctx.fallback("meme_format", "caption text fits at no font size, smallest size used", font_size=1)
+    if scale > 1:
+        caption, size = max(1, round(caption / scale)), max(1, round(size / scale))
     font = load_font(font_path, size)
     text_w, text_h = meme_text_size(font, p["text"])
     meme = Image.new("RGB", (width, height + caption), tuple(p["meme_bg_color"]))

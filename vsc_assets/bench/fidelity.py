@@ -115,7 +115,7 @@ def run_fidelity(
     with tempfile.TemporaryDirectory(prefix="vsc-fidelity-") as tmp:
         folder = Path(tmp) / "training_images"
         chosen = fidelity_sources(folder, sources)
-        job = FidelityJob(list_materials(None, folder), tuple(sets), randomness)
+        job = FidelityJob(list_materials(None, folder, squared_pool_dir=Path(tmp) / "pool-256"), tuple(sets), randomness)
         echo(f"fidelity: {len(chosen)} sources x 19 chains x {len(sets)} recipes, production vs reference, randomness {randomness}")
         per_set = {s: {r: [] for r in RUNS} for s in sets}
         done = 0

@@ -45,7 +45,7 @@ from vsc_assets.layout import Layout
 Report = Union[SetReport, VideoReport, StageReport, PairReport, FilesReport]
 
 # Recipe versions: bump one whenever what its artifact writes changes (tests/test_versions.py pins them).
-AUGMENTED_VERSION = "3"  # the augmentation engine: the colour sets, their greyscale twins, the reference set
+AUGMENTED_VERSION = "4"  # the augmentation engine: the colour sets, their greyscale twins, the reference set
 FRAMES_VERSION = "1"
 SELECTED_VERSION = "1"
 PAIR_FRAMES_VERSION = "1"

@@ -79,7 +79,10 @@ def overlay_pool(layout: Layout, listing: Listing | None = None) -> FolderPool:
 
 def disc21_materials(layout: Layout, listing: Listing | None = None) -> Materials:
     """The overlay pool, fonts and emoji every augmented set draws from."""
-    return list_materials(layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir, pool=overlay_pool(layout, listing))
+    return list_materials(
+        layout.pool_dir, layout.disc21_dir, layout.fonts_dir, layout.emoji_dir,
+        pool=overlay_pool(layout, listing), squared_pool_dir=layout.squared_pool_dir,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------ videos

@@ -202,6 +202,8 @@ def jpeg_problems(
 
 
 def encode_jpeg(im: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
+    """Pixels only: Pillow would also write the comment an image inherited from the file it was
+    decoded from (a source's, or a pool image's), so a file's bytes would depend on how it was made."""
     buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=quality)
+    im.save(buf, format="JPEG", quality=quality, comment=b"")
     return buf.getvalue()

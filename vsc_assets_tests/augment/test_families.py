@@ -60,7 +60,7 @@ def test_registry_has_24_families_each_a_typed_record_with_a_test(materials):
 def test_family_properties_say_which_end_at_256_and_which_commute_with_downscaling():
     ends = {f.name for f in REGISTRY if f.ends_at_256}
     assert ends == {"change_channel", "pad_square", "resized_crop", "image_opaque", "pad", "meme_format", "overlay_onto_image", "stack"}
-    in_pixels = {"blur", "pixelization", "noise", "encoding_quality", "sharpen", "shuffle_pixels", "meme_format"}
+    in_pixels = {"noise", "encoding_quality", "sharpen", "shuffle_pixels"}
     for family in REGISTRY:
         if family.name in in_pixels:
             assert not family.commutes_with_downscale({}), family.name
@@ -70,6 +70,41 @@ def test_family_properties_say_which_end_at_256_and_which_commute_with_downscali
     # perspective's corners move by sigma px: at a quarter of the size, a quarter of sigma is the same warp
     perspective = FAMILIES["perspective"]
     assert perspective.commutes_with_downscale({}) and perspective.at_scale({"sigma": 40.0, "seed": 1}, 4)["sigma"] == 10.0
+    # low-pass filters with their cut-off in pixels: it moves with the image
+    assert FAMILIES["blur"].at_scale({"radius": 4.0}, 2) == {"radius": 2.0}
+    assert FAMILIES["pixelization"].at_scale({"ratio": 0.2}, 3)["ratio"] == pytest.approx(0.6)
+    assert FAMILIES["pixelization"].at_scale({"ratio": 0.5}, 3) == {"ratio": 1.0}  # no coarser than the reduced image
+    assert FAMILIES["meme_format"].at_scale({"caption_height": 120}, 2) == {"caption_height": 120, "scale": 2}
+
+
+MEME = {"text": "pAvV", "opacity": 0.8, "text_color": [250, 20, 20], "meme_bg_color": [10, 10, 10]}
+
+
+@pytest.mark.parametrize("name, params", [
+    ("blur", {"radius": 2.0}), ("blur", {"radius": 5.0}),
+    ("pixelization", {"ratio": 0.1}), ("pixelization", {"ratio": 0.3}),
+    ("meme_format", {**MEME, "caption_height": 120}), ("meme_format", {**MEME, "caption_height": 285}),
+])  # fmt: skip
+@pytest.mark.parametrize("factor", [2, 3])
+def test_families_in_pixels_with_a_scaled_form_on_a_reduced_image_are_the_full_size_result_reduced(
+    name, params, factor, materials
+):
+    # What lets a chain with them start reduced (resolution.py): the family, then the reduction
+    # (for meme_format, its own resize to 256), is within a level or two of the reduction, then
+    # the family with its parameters scaled; unscaled, it is many levels away.
+    img = demo_image(3).convert("RGB").resize((960, 720))
+    family, ctx = FAMILIES[name], ChainContext(materials, reference=True)
+    params = {**params, "font": materials.meme_default_font.name} if name == "meme_format" else params
+
+    def distance(a, b):
+        return np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16)).mean()
+
+    full = family.apply(img, params, ctx)
+    full = full if family.ends_at_256 else full.reduce(factor)
+    scaled = distance(full, family.apply(img.reduce(factor), family.at_scale(params, factor), ctx))
+    unscaled = distance(full, family.apply(img.reduce(factor), params, ctx))
+    assert scaled < 2.5 and scaled < unscaled / 5, (scaled, unscaled)
+    assert ctx.fallbacks == []
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)

@@ -13,7 +13,11 @@ from vsc_assets.demo.images import demo_image
 from vsc_assets.io.images import encode_jpeg
 
 # Families measured in pixels (for change_channel, its shift mode): the ones a chain meets at full size.
-RESOLUTION_DEPENDENT = tuple(f.name for f in REGISTRY if not f.commutes_with_downscale({"mode": "shift"}))
+# Families that must see the full resolution, and those the production path runs reduced with
+# their pixel parameters scaled (perspective, blur, pixelization, meme_format).
+RESOLUTION_DEPENDENT = tuple(
+    f.name for f in REGISTRY if not f.commutes_with_downscale({"mode": "shift"}) or f.scaled_when_reduced
+)
 
 
 def test_ks_distance_and_critical_value_agree_with_scipy():

@@ -170,3 +170,38 @@ def test_kernels_give_the_same_bytes_whatever_vector_instructions_the_cpu_has():
     assert runs[0] == runs[1], "\n".join(
         f"{a} != {b}" for a, b in zip(runs[0].splitlines(), runs[1].splitlines()) if a != b
     )
+
+
+COPY_FREE = ("pad_square", "rotate", "pad", "vflip", "hflip", "skew", "grayscale", "encoding_quality")
+
+
+@pytest.mark.parametrize("name", COPY_FREE)
+def test_kernels_that_only_leave_out_augly_copies_are_its_apply_to_the_byte(name, materials, photos):
+    # AugLy's functions end by converting their result to the mode it already has (a copy); these
+    # kernels do the same Pillow calls without it. Same context on both sides: the same resize to 256.
+    family, ctx = FAMILIES[name], ChainContext(materials)
+    assert family.fast is not None
+    rng = np.random.default_rng(13)
+    for img in [*photos, photos[0].resize((5, 3))]:
+        for _ in range(4):
+            params = family.sample(rng, ctx)
+            a, b = family.apply(img, params, ctx), family.fast(img, params, ctx)
+            assert a.mode == b.mode == "RGB" and a.size == b.size, (name, params)
+            assert a.tobytes() == b.tobytes(), (name, params)
+
+
+def test_stripes_kernel_is_augly_overlay_stripes_to_the_byte_even_at_the_edges_of_its_range(materials, photos):
+    # The mask is decided per pixel from its phase, and by AugLy's cosine only near a stripe's
+    # edge: the same bytes for random draws, the special angles and widths near 0 and 1.
+    family, ctx = FAMILIES["overlay_stripes"], ChainContext(materials)
+    rng = np.random.default_rng(17)
+    cases = [family.sample(rng, ctx) for _ in range(12)]
+    cases += [
+        {"line_width": width, "line_color": [200, 30, 90], "line_angle": angle, "line_density": density, "line_opacity": 0.6}
+        for width in (0.0, 1e-12, 0.5, 1 - 1e-12, 1.0)
+        for angle in (0, 45, 90, 180, 270, 360)
+        for density in (0.3, 0.9999)
+    ]
+    for img in [photos[0], photos[2].resize((31, 17))]:
+        for params in cases:
+            assert family.apply(img, params, ctx).tobytes() == family.fast(img, params, ctx).tobytes(), params

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import resource
 
 import pytest
+from PIL import Image
 
 from vsc_assets.io.atomic import write_bytes_atomic
-from vsc_assets.io.images import BadImageError, load_rgb
+from vsc_assets.io.images import BadImageError, encode_jpeg, load_rgb
 from vsc_assets_tests.oddities import write_broken, write_huge_jpeg, write_odd_valid
 
 
@@ -110,3 +112,16 @@ def test_stale_temps_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
     (tmp_path / "1_0.jpg").write_bytes(b"finished")
     assert remove_stale_temps(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [f".tmp-{os.getpid()}-def.part", "1_0.jpg"]
+
+
+def test_an_encoded_jpeg_carries_no_comment_its_image_inherited_from_a_file():
+    # A chain's output inherits the info of a source or pool image it was pasted from; a file's
+    # bytes must not depend on that (the pool's 256x256 store hands out images without it).
+    with_comment = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 200, 30)).save(with_comment, "JPEG", comment=b"made by a camera")
+    decoded = Image.open(io.BytesIO(with_comment.getvalue()))
+    decoded.load()
+    assert decoded.info.get("comment") == b"made by a camera"
+    data = encode_jpeg(decoded)
+    assert b"\xff\xfe" not in data and b"made by a camera" not in data
+    assert data == encode_jpeg(Image.frombytes("RGB", decoded.size, decoded.tobytes()))

@@ -78,19 +78,26 @@ class Family:
     params: type  # the TypedDict its sampler returns and its apply reads
     ends_at_256: bool = False  # resizes its own result to 256x256 ("-> 256")
     # Whether its output, shrunk, is (in distribution) its output on the shrunk input:
-    # true of flips, colour and geometry measured in fractions, false of anything in pixels.
+    # true of flips, colour, geometry measured in fractions and low-pass filters whose cut-off
+    # scales (``at_scale``); false of grain, blocks and anything else in pixels.
     commutes_with_downscale: Callable[[Any], bool] = _never
     # For a family that commutes: the size it leaves (rotate keeps an inscribed rectangle).
     size_after: Callable[[Any, float, float], Size] = _same_size
     # For a family that ends at 256: pixels of its input per output pixel at that resize.
     extent: Callable[[Any, float, float, PoolSize], float] = _shorter_side
     # For a family that commutes: its parameters for an image reduced by an integer factor
-    # (the same for all but perspective, whose sigma is in pixels of the image it warps).
+    # (the same for all but those given in pixels: perspective's sigma, blur's radius,
+    # pixelization's ratio of the image it coarsens).
     at_scale: Callable[[Any, int], Any] = _unscaled
     # The production path's kernel where it has one: faster, and measured by the fidelity
     # benchmark to be indistinguishable from ``apply`` (docs/benchmarks.md); the reference
     # path, and replaying a reference file, always use ``apply``.
     fast: Callable[[Image.Image, Any, ChainContext], Image.Image] | None = None
+
+    @property
+    def scaled_when_reduced(self) -> bool:
+        """Whether the production path gives it other parameters when it runs it reduced."""
+        return self.at_scale is not _unscaled
 
     def run(self, img: Image.Image, params, ctx: ChainContext) -> Image.Image:
         kernel = self.fast if self.fast is not None and not ctx.reference else self.apply
@@ -137,16 +144,30 @@ def square(img: Image.Image, ctx: ChainContext | None = None) -> Image.Image:
     return img.resize(SQUARE, Image.Resampling.BICUBIC)
 
 
-def pool_image(name: str, family: str, ctx: ChainContext, at_least: int | None = None) -> Image.Image:
-    """A pool image at its full resolution, as the recipe opens it (or, for a JPEG, at the smallest
-    DCT scale that keeps both sides at least ``at_least``)."""
+def _load_pool(name: str, family: str, ctx: ChainContext, at_least: int | None) -> tuple[Image.Image, bool]:
     img, problem = load_pool_image(ctx.materials.pool_path(name), at_least)
     if problem:
         ctx.fallback(family, "pool image unreadable, mid-grey used", pool_image=name, error=problem)
-    return img
+    return img, problem is None
+
+
+def pool_image(name: str, family: str, ctx: ChainContext) -> Image.Image:
+    """A pool image at its full resolution, as the recipe opens it."""
+    return _load_pool(name, family, ctx, None)[0]
 
 
 def pool_square(name: str, family: str, ctx: ChainContext) -> Image.Image:
-    """A pool image resized to 256x256, for the families that only use it at that size; the
-    production path decodes it no larger than that needs."""
-    return square(pool_image(name, family, ctx, None if ctx.reference else OUTPUT_SIZE), ctx)
+    """A pool image resized to 256x256, for the families that only use it at that size. The
+    production path decodes it no larger than that needs, and keeps the result for the next
+    chain that draws it (squared_pool.py); the stand-in for an unreadable one is never kept."""
+    if ctx.reference:
+        return square(pool_image(name, family, ctx), ctx)
+    store, path = ctx.materials.squared_pool, ctx.materials.pool_path(name)
+    kept = store.read(path) if store is not None else None
+    if kept is not None:
+        return kept
+    img, readable = _load_pool(name, family, ctx, OUTPUT_SIZE)
+    out = square(img, ctx)
+    if store is not None and readable:
+        store.keep(path, out)
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from vsc_assets.augment.families.base import Family, colour, pick, randint, scale_free, square, uniform
 from vsc_assets.augment.typesetting import draw_meme, draw_overlay_text
@@ -20,6 +20,7 @@ class MemeFormatParams(TypedDict):
     caption_height: int  # px of the image it receives
     meme_bg_color: list[int]
     font: str  # a font file name
+    scale: NotRequired[int]  # never drawn: set by at_scale when the image is the recipe's reduced
 
 
 def sample_meme_format(rng, ctx) -> MemeFormatParams:
@@ -40,7 +41,16 @@ def apply_meme_format(img, p: MemeFormatParams, ctx):
     return square(draw_meme(img, p, ctx), ctx)
 
 
-MEME_FORMAT = Family("meme_format", sample_meme_format, apply_meme_format, MemeFormatParams, ends_at_256=True)
+def _meme_at_scale(p: MemeFormatParams, factor: int) -> MemeFormatParams:
+    # The band and the font are px of the image: drawn 1/factor as large on an image 1/factor as
+    # large, they are the same caption after the resize to 256.
+    return {**p, "scale": factor}
+
+
+MEME_FORMAT = Family(
+    "meme_format", sample_meme_format, apply_meme_format, MemeFormatParams, ends_at_256=True,
+    **scale_free(at_scale=_meme_at_scale),
+)  # fmt: skip
 
 # ---------------------------------------------------------------- 21 overlay_text
 

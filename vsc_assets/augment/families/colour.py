@@ -77,7 +77,11 @@ def apply_grayscale(img, p: GrayscaleParams, ctx):
     return F.grayscale(img)
 
 
-GRAYSCALE = Family("grayscale", sample_grayscale, apply_grayscale, GrayscaleParams, **scale_free())
+def fast_grayscale(img, p: GrayscaleParams, ctx):
+    return img.convert("L").convert("RGB")  # AugLy's luminosity grey, without its closing copy
+
+
+GRAYSCALE = Family("grayscale", sample_grayscale, apply_grayscale, GrayscaleParams, fast=fast_grayscale, **scale_free())
 
 # ---------------------------------------------------------------- 7 color_jitter
 

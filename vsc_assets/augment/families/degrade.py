@@ -1,8 +1,13 @@
 """Families that degrade pixels, measured in pixels of the image they receive: blur (8),
-pixelization (9), noise (11), encoding_quality (14), sharpen (16), shuffle_pixels (18)."""
+pixelization (9), noise (11), encoding_quality (14), sharpen (16), shuffle_pixels (18).
+
+Blur and pixelization are low-pass filters whose cut-off is given in pixels, so on an image
+reduced by a factor they are the same filter with the cut-off scaled (the radius divided, the
+ratio multiplied); the others' grain, blocks and pixel moves have no such scaled form."""
 
 from __future__ import annotations
 
+import io
 import math
 from typing import TypedDict
 
@@ -12,7 +17,7 @@ from PIL import Image
 
 from vsc_assets.augment import frozen, kernels
 from vsc_assets.augment.bands import row_bands
-from vsc_assets.augment.families.base import PUBLISHED, Family, seed, uniform
+from vsc_assets.augment.families.base import PUBLISHED, Family, scale_free, seed, uniform
 
 # ---------------------------------------------------------------- 8 blur
 
@@ -33,7 +38,11 @@ def fast_blur(img, p: BlurParams, ctx):
     return kernels.box_blur(img, p["radius"])
 
 
-BLUR = Family("blur", sample_blur, apply_blur, BlurParams, fast=fast_blur)
+def _blur_at_scale(p: BlurParams, factor: int) -> BlurParams:
+    return {**p, "radius": p["radius"] / factor}
+
+
+BLUR = Family("blur", sample_blur, apply_blur, BlurParams, fast=fast_blur, **scale_free(at_scale=_blur_at_scale))
 
 # ---------------------------------------------------------------- 9 pixelization
 
@@ -63,7 +72,16 @@ def fast_pixelization(img, p: PixelizationParams, ctx):
     return kernels.resize(kernels.resize(img, (int(img.width * ratio), int(img.height * ratio))), img.size)
 
 
-PIXELIZATION = Family("pixelization", sample_pixelization, apply_pixelization, PixelizationParams, fast=fast_pixelization)
+def _pixelization_at_scale(p: PixelizationParams, factor: int) -> PixelizationParams:
+    # The same coarse image (ratio x the full size), brought back to the reduced size; where that
+    # is no coarser than the reduced image itself, nothing is lost that the reduction kept.
+    return {**p, "ratio": min(1.0, p["ratio"] * factor)}
+
+
+PIXELIZATION = Family(
+    "pixelization", sample_pixelization, apply_pixelization, PixelizationParams, fast=fast_pixelization,
+    **scale_free(at_scale=_pixelization_at_scale),
+)  # fmt: skip
 
 # ---------------------------------------------------------------- 11 noise
 
@@ -122,7 +140,19 @@ def apply_encoding_quality(img, p: EncodingQualityParams, ctx):
     return F.encoding_quality(img, quality=p["quality"])
 
 
-ENCODING_QUALITY = Family("encoding_quality", sample_encoding_quality, apply_encoding_quality, EncodingQualityParams)
+def fast_encoding_quality(img, p: EncodingQualityParams, ctx):
+    # AugLy's JPEG round trip in memory, without the two copies around it.
+    buffer = io.BytesIO()
+    img.save(buffer, format="JPEG", quality=p["quality"])
+    out = Image.open(buffer)
+    out.load()
+    return out
+
+
+ENCODING_QUALITY = Family(
+    "encoding_quality", sample_encoding_quality, apply_encoding_quality, EncodingQualityParams,
+    fast=fast_encoding_quality,
+)  # fmt: skip
 
 # ---------------------------------------------------------------- 16 sharpen
 

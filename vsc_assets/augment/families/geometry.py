@@ -30,8 +30,24 @@ def apply_pad_square(img, p: PadSquareParams, ctx):
     return square(F.pad_square(img, color=tuple(p["color"])), ctx)
 
 
+def padded(img: Image.Image, w_factor: float, h_factor: float, color) -> Image.Image:
+    """AugLy's pad on an RGB image, without the copy its functions close with (the production
+    kernels of pad and pad_square: the same bytes)."""
+    left, top = int(w_factor * img.width), int(h_factor * img.height)
+    out = Image.new("RGB", (img.width + 2 * left, img.height + 2 * top), tuple(color))
+    out.paste(img, (left, top))
+    return out
+
+
+def fast_pad_square(img, p: PadSquareParams, ctx):
+    width, height = img.size
+    if width < height:
+        return square(padded(img, (height - width) / (2 * width), 0, p["color"]), ctx)
+    return square(padded(img, 0, (width - height) / (2 * height), p["color"]), ctx)
+
+
 PAD_SQUARE = Family(
-    "pad_square", sample_pad_square, apply_pad_square, PadSquareParams, ends_at_256=True,
+    "pad_square", sample_pad_square, apply_pad_square, PadSquareParams, ends_at_256=True, fast=fast_pad_square,
     **scale_free(extent=lambda p, w, h, pool_size: max(w, h) / OUTPUT_SIZE),
 )  # fmt: skip
 
@@ -104,12 +120,23 @@ def sample_rotate(rng, ctx) -> RotateParams:
     return {"degrees": uniform(rng, 0.0, 360.0)}
 
 
-def apply_rotate(img, p: RotateParams, ctx):
-    out = F.rotate(img, degrees=p["degrees"])
+def _kept_rotated(img, out, ctx):
     if min(out.size) < 1:
         ctx.fallback("rotate", "inscribed rectangle empty, image kept unrotated")
         return img
     return out
+
+
+def apply_rotate(img, p: RotateParams, ctx):
+    return _kept_rotated(img, F.rotate(img, degrees=p["degrees"]), ctx)
+
+
+def fast_rotate(img, p: RotateParams, ctx):
+    # AugLy's rotate (expand, then the largest upright rectangle about the centre), without its closing copy.
+    turned = img.rotate(p["degrees"], expand=True)
+    w, h = rotated_rect_with_max_area(img.width, img.height, p["degrees"])
+    cx, cy = turned.width / 2, turned.height / 2
+    return _kept_rotated(img, turned.crop((int(cx - w / 2), int(cy - h / 2), int(cx + w / 2), int(cy + h / 2))), ctx)
 
 
 def _rotated_size(p: RotateParams, w: float, h: float) -> tuple[float, float]:
@@ -117,7 +144,9 @@ def _rotated_size(p: RotateParams, w: float, h: float) -> tuple[float, float]:
     return rotated_rect_with_max_area(round(w), round(h), p["degrees"])
 
 
-ROTATE = Family("rotate", sample_rotate, apply_rotate, RotateParams, **scale_free(size_after=_rotated_size))
+ROTATE = Family(
+    "rotate", sample_rotate, apply_rotate, RotateParams, fast=fast_rotate, **scale_free(size_after=_rotated_size)
+)
 
 # ---------------------------------------------------------------- 10 pad
 
@@ -136,11 +165,15 @@ def apply_pad(img, p: PadParams, ctx):
     return square(F.pad(img, w_factor=p["w_factor"], h_factor=p["h_factor"], color=tuple(p["color"])), ctx)
 
 
+def fast_pad(img, p: PadParams, ctx):
+    return square(padded(img, p["w_factor"], p["h_factor"], p["color"]), ctx)
+
+
 def _pad_extent(p: PadParams, w: float, h: float, pool_size) -> float:
     return min(w * (1 + 2 * p["w_factor"]), h * (1 + 2 * p["h_factor"])) / OUTPUT_SIZE
 
 
-PAD = Family("pad", sample_pad, apply_pad, PadParams, ends_at_256=True, **scale_free(extent=_pad_extent))
+PAD = Family("pad", sample_pad, apply_pad, PadParams, ends_at_256=True, fast=fast_pad, **scale_free(extent=_pad_extent))
 
 # ---------------------------------------------------------------- 12 vflip, 13 hflip
 
@@ -161,8 +194,16 @@ def apply_hflip(img, p: NoParams, ctx):
     return F.hflip(img)
 
 
-VFLIP = Family("vflip", sample_nothing, apply_vflip, NoParams, **scale_free())
-HFLIP = Family("hflip", sample_nothing, apply_hflip, NoParams, **scale_free())
+def fast_vflip(img, p: NoParams, ctx):
+    return img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)  # AugLy's, without its closing copy
+
+
+def fast_hflip(img, p: NoParams, ctx):
+    return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+
+VFLIP = Family("vflip", sample_nothing, apply_vflip, NoParams, fast=fast_vflip, **scale_free())
+HFLIP = Family("hflip", sample_nothing, apply_hflip, NoParams, fast=fast_hflip, **scale_free())
 
 # ---------------------------------------------------------------- 17 skew
 
@@ -179,7 +220,13 @@ def apply_skew(img, p: SkewParams, ctx):
     return F.skew(img, skew_factor=p["skew_factor"])
 
 
-SKEW = Family("skew", sample_skew, apply_skew, SkewParams, **scale_free())
+def fast_skew(img, p: SkewParams, ctx):
+    # AugLy's skew along x (a bilinear affine warp about the middle row), without its closing copy.
+    k, (w, h) = p["skew_factor"], img.size
+    return img.transform((w, h), Image.Transform.AFFINE, (1, k, -k * h / 2, 0, 1, 0), resample=Image.Resampling.BILINEAR)
+
+
+SKEW = Family("skew", sample_skew, apply_skew, SkewParams, fast=fast_skew, **scale_free())
 
 # ---------------------------------------------------------------- 22 perspective
 

@@ -92,24 +92,50 @@ def apply_overlay_stripes(img, p: OverlayStripesParams, ctx):
     )
 
 
+# Within this much of AugLy's threshold, a pixel of the stripe mask is decided by AugLy's own
+# expression; farther, by where its phase lies (float64 errors there are below 1e-11).
+STRIPE_EDGE = 1e-9
+
+
+def _stripes_on(phase: np.ndarray, threshold: float) -> np.ndarray:
+    """Where AugLy's ``(cos(2 pi phase) + 1) / 2 > threshold``, to the pixel, without a cosine per
+    pixel: that holds where the phase is nearer an integer than the stripe's half-width, which is
+    one arccos for the whole image. Phases near that edge get AugLy's expression itself."""
+    if np.abs(phase).max(initial=0.0) > 1e5:  # float64 errors in 2 pi phase would approach the edge
+        return (np.cos(2 * math.pi * phase) + 1) / 2 > threshold
+
+    def half_width(level: float) -> float:
+        return math.acos(min(1.0, max(-1.0, 2 * level - 1))) / (2 * math.pi)
+
+    surely_on, surely_off = half_width(threshold + STRIPE_EDGE), half_width(threshold - STRIPE_EDGE)
+    off_integer = np.abs(phase - np.rint(phase))  # exact
+    on = off_integer < surely_on
+    unsure = np.flatnonzero((off_integer >= surely_on) & (off_integer <= surely_off))
+    if unsure.size:
+        on.flat[unsure] = (np.cos(2 * math.pi * phase.flat[unsure]) + 1) / 2 > threshold
+    return on
+
+
 def _stripe_mask(width: int, height: int, p: OverlayStripesParams) -> Image.Image:
-    """AugLy's solid stripe mask and opacity, computed a band of rows at a time with its very
-    operations (its own function holds several float64 grids of the whole image at once)."""
+    """AugLy's solid stripe mask and opacity to the byte, a band of rows at a time (its own
+    function holds several float64 grids of the whole image at once)."""
     angle = p["line_angle"] * (math.pi / 180)
     distance = (1 - p["line_density"]) * min(width, height)
     y_period, x_period = math.cos(angle) / distance, math.sin(angle) / distance
     threshold = (math.cos(math.pi * p["line_width"]) + 1) / 2
     x = np.arange(0, width) - width / 2
+    value = np.uint8(p["line_opacity"] * 255)
     mask = np.empty((height, width), np.uint8)
     for rows in row_bands(height, width, 2**20):
         y = (np.arange(rows.start, rows.stop) - height / 2)[:, None]
+        # AugLy's special angles: stripes along one axis, one cosine per column or row.
         if abs(angle) == math.pi / 2 or abs(angle) == 3 * math.pi / 2:
-            soft = (np.cos(2 * math.pi * x_period * np.broadcast_to(x, (len(y), width))) + 1) / 2
+            on = np.broadcast_to((np.cos(2 * math.pi * x_period * x) + 1) / 2 > threshold, (len(y), width))
         elif angle == 0 or abs(angle) == math.pi:
-            soft = (np.cos(2 * math.pi * y_period * np.broadcast_to(y, (len(y), width))) + 1) / 2
+            on = np.broadcast_to((np.cos(2 * math.pi * y_period * y) + 1) / 2 > threshold, (len(y), width))
         else:
-            soft = (np.cos(2 * math.pi * (x_period * x + y_period * y)) + 1) / 2
-        mask[rows] = (soft > threshold) * p["line_opacity"] * 255
+            on = _stripes_on(x_period * x + y_period * y, threshold)
+        mask[rows] = np.where(on, value, np.uint8(0))
     return Image.fromarray(mask)
 
 
