@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,15 @@ import pytest
 
 from vsc_assets.augment.materials import list_materials
 from vsc_assets.demo.images import make_disc21_demo
+
+
+def pytest_configure(config):
+    # Dagster sets SIGTERM to whatever SIGINT does each time an in-process run ends. In a suite
+    # started in the background (SIGINT ignored), SIGTERM then ends up ignored as well, the
+    # `tail` processes Dagster starts for its compute logs inherit that, and each one takes
+    # Dagster's 30 s timeout to stop: a test process keeps the interrupt handler it should have.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

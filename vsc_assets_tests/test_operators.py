@@ -177,3 +177,33 @@ def test_a_stale_claim_file_left_by_a_dead_process_never_blocks(tmp_path):
     assert again is None and holder.run_id == "r1"  # alive: not taken over
     claim.release()
     assert not path.exists()
+
+
+PROBE = """
+import signal
+import dagster as dg
+
+@dg.asset
+def one():
+    return 1
+
+def test_probe():
+    dg.materialize([one])
+    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+"""
+
+
+@pytest.mark.parametrize("with_our_conftest", [False, True])
+def test_tests_started_with_sigint_ignored_do_not_end_up_ignoring_sigterm(tmp_path, with_our_conftest):
+    # Dagster gives SIGTERM SIGINT's handler when an in-process run ends. Started in the background
+    # (SIGINT ignored), a test process would then ignore SIGTERM, and so would the log tails Dagster
+    # starts, each costing its 30 s timeout to stop; the suite's conftest prevents it.
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    plugin = ["-p", "vsc_assets_tests.conftest"] if with_our_conftest else []
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *plugin, "test_probe.py"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True, text=True, timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert (result.returncode == 0) is with_our_conftest, result.stdout[-2000:]
