@@ -17,8 +17,8 @@ from pathlib import Path
 from augly.utils import EMOJI_DIR, FONTS_DIR, MEME_DEFAULT_FONT
 from PIL import Image, ImageFont
 
-from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.augment.squared_pool import SquaredPool
+from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.errors import InputError
 from vsc_assets.io.images import BadImageError, decoded_size, list_images, load_rgb
 

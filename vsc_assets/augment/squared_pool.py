@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import pyvips
 from PIL import Image
 
 from vsc_assets.constants import OUTPUT_SIZE
+from vsc_assets.io.atomic import write_bytes_atomic
 
 SIZE = (OUTPUT_SIZE, OUTPUT_SIZE)
 RAW_BYTES = OUTPUT_SIZE * OUTPUT_SIZE * 3
@@ -45,7 +45,8 @@ def method_tag() -> str:
 class SquaredPool:
     folder: Path
 
-    def _file(self, path: Path) -> Path | None:
+    def file_for(self, path: Path) -> Path | None:
+        """Where the 256x256 image of the pool image at ``path`` is kept; None if that can't be read."""
         try:
             st = os.stat(path)
         except OSError:
@@ -54,11 +55,8 @@ class SquaredPool:
         digest = hashlib.sha256(key.encode()).hexdigest()
         return self.folder / digest[:2] / f"{digest[2:34]}.rgb"
 
-    def read(self, path: Path) -> Image.Image | None:
-        """The kept 256x256 image of the pool image at ``path``, or None (never made, or unusable)."""
-        file = self._file(path)
-        if file is None:
-            return None
+    def read(self, file: Path) -> Image.Image | None:
+        """The image kept in ``file``, or None (never made, or unusable)."""
         try:
             data = file.read_bytes()
         except OSError:
@@ -67,16 +65,12 @@ class SquaredPool:
             return None  # not ours, or cut short: made again, and replaced
         return Image.frombytes("RGB", SIZE, data)
 
-    def keep(self, path: Path, image: Image.Image) -> None:
-        """Keep ``image`` for the pool image at ``path``: written under a temp name, then renamed,
-        so a reader never sees part of a file. A folder that can't be written only costs speed."""
-        file = self._file(path)
-        if file is None or image.size != SIZE or image.mode != "RGB":
+    def keep(self, file: Path, image: Image.Image) -> None:
+        """Keep ``image`` in ``file``, written whole or not at all. A folder that can't be written
+        only costs speed."""
+        if image.size != SIZE or image.mode != "RGB":
             return
-        temp = file.with_name(f".{file.name}.{uuid.uuid4().hex}.tmp")
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(image.tobytes())
-            os.replace(temp, file)
+            write_bytes_atomic(file, image.tobytes(), make_parents=True)
         except OSError:
-            temp.unlink(missing_ok=True)
+            pass

@@ -67,7 +67,7 @@ def test_a_kept_file_cut_short_is_made_again_and_replaced(pool):
     file.write_bytes(file.read_bytes()[: RAW_BYTES // 2])
     assert pool_square("T000019.jpg", "stack", ctx).tobytes() == made.tobytes()
     assert file.stat().st_size == RAW_BYTES
-    assert not [p for p in store.rglob("*.tmp")]
+    assert kept_files(store) == [file]  # and no temp file beside it
 
 
 def test_an_unreadable_pool_image_is_noted_every_time_and_never_kept(pool):

@@ -162,12 +162,12 @@ def pool_square(name: str, family: str, ctx: ChainContext) -> Image.Image:
     chain that draws it (squared_pool.py); the stand-in for an unreadable one is never kept."""
     if ctx.reference:
         return square(pool_image(name, family, ctx), ctx)
-    store, path = ctx.materials.squared_pool, ctx.materials.pool_path(name)
-    kept = store.read(path) if store is not None else None
-    if kept is not None:
+    store = ctx.materials.squared_pool
+    file = store.file_for(ctx.materials.pool_path(name)) if store is not None else None
+    if file is not None and (kept := store.read(file)) is not None:
         return kept
     img, readable = _load_pool(name, family, ctx, OUTPUT_SIZE)
     out = square(img, ctx)
-    if store is not None and readable:
-        store.keep(path, out)
+    if file is not None and readable:
+        store.keep(file, out)
     return out
