@@ -109,5 +109,5 @@ def hue_shift(img: Image.Image, shift: int) -> Image.Image:
     """Pillow's RGB to HSV (hue over 0-255), hue moved by ``shift`` modulo 256, and back to RGB by
     OpenCV, whose HSV to RGB differs from Pillow's on 288 of the 2^24 colours, by one level."""
     hsv = np.array(img.convert("HSV"))
-    hsv[..., 0] = (hsv[..., 0].astype(np.int16) + shift) % 256
+    hsv[..., 0] += np.uint8(shift % 256)  # uint8 addition wraps: modulo 256 in place
     return image(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL))

@@ -5,6 +5,11 @@ then 20 times resize to 256x256 and encode at quality 100. Everything runs in
 this one process, on the demo sources, encoding to memory (no disk writes).
 The pipelines are the production path (``render_source``), fidelity-checked
 against the recipe as written by ``bench_fidelity``.
+
+The sources are measured in turns: each turn times the floor, s27, s3 and the
+floor again on its share of the sources, and each rate is summed over all the
+turns. On a shared machine a slow spell then falls on the floor and both
+pipelines alike, instead of on whichever happened to be running.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from PIL import Image
 
 from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.augment.generate import SetJob, render_source
-from vsc_assets.augment.materials import list_materials
+from vsc_assets.augment.materials import Materials, list_materials
 from vsc_assets.catalog.artifacts import S3, S27, BuildContext
 from vsc_assets.catalog.inputs import sources_in_folder
 from vsc_assets.constants import OUTPUT_SIZE, VARIANTS_PER_SOURCE
@@ -34,24 +39,47 @@ from vsc_assets.video.probe import probe_video
 from vsc_assets.video.timing import one_second_times
 
 
-def floor_rate(paths: list[Path]) -> float:
-    started = time.perf_counter()
+def floor_files(paths: list[Path]) -> int:
     for path in paths:
         with Image.open(path) as im:
             image = im.convert("RGB")
         for _ in range(VARIANTS_PER_SOURCE):
             encode_jpeg(image.resize((OUTPUT_SIZE, OUTPUT_SIZE), Image.Resampling.BILINEAR))
-    return len(paths) * VARIANTS_PER_SOURCE / (time.perf_counter() - started)
+    return len(paths) * VARIANTS_PER_SOURCE
 
 
-def pipeline_rate(job: SetJob, sources) -> float:
-    started = time.perf_counter()
+def pipeline_files(job: SetJob, sources) -> int:
     files = 0
     for source in sources:
         image, info = load_rgb(source.path)
         for _ in render_source(job, source, image, info):
             files += 1
-    return files / (time.perf_counter() - started)
+    return files
+
+
+BENCH_TURNS = 25  # about four demo sources a turn (see the module's docstring)
+
+
+def timed_in_turns(sources, materials: dict[str, Materials], randomness: str, turns: int = BENCH_TURNS) -> dict[str, tuple[int, float]]:
+    """(files, seconds) of the floor (before and after each turn's pipelines) and of s27 and s3,
+    each over all ``sources``; each pipeline has its own materials."""
+    files: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    s27, s3 = (SetJob(art.name, 0, materials[art.name], randomness) for art in (S27, S3))
+    share = -(-len(sources) // turns)
+    for first in range(0, len(sources), share):
+        turn = sources[first : first + share]
+        paths = [s.path for s in turn]
+        for name, run in (
+            ("floor_first", lambda: floor_files(paths)),
+            ("s27", lambda: pipeline_files(s27, turn)),
+            ("s3", lambda: pipeline_files(s3, turn)),
+            ("floor_last", lambda: floor_files(paths)),
+        ):
+            started = time.perf_counter()
+            files[name] = files.get(name, 0) + run()
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+    return {name: (files[name], seconds[name]) for name in files}
 
 
 def published_frames(videos: list[Path]) -> int:
@@ -85,17 +113,19 @@ def our_frames(videos: list[Path]) -> int:
     return kept
 
 
-FRAME_ROUNDS = 2  # each side is timed this many times, in turns, so a slow spell of a shared machine falls on both
+FRAME_ROUNDS = 2  # each side extracts every video this many times
 
 
 def frames_rates(videos: list[Path], rounds: int = FRAME_ROUNDS) -> tuple[float, float]:
-    """(published, ours) frames/s over ``rounds`` alternating runs of each."""
+    """(published, ours) frames/s, the two sides taking turns video by video, so a slow spell
+    of a shared machine falls on both."""
     frames, seconds = [0, 0], [0.0, 0.0]
     for _ in range(rounds):
-        for side, run in enumerate((published_frames, our_frames)):
-            started = time.perf_counter()
-            frames[side] += run(videos)
-            seconds[side] += time.perf_counter() - started
+        for video in videos:
+            for side, run in enumerate((published_frames, our_frames)):
+                started = time.perf_counter()
+                frames[side] += run([video])
+                seconds[side] += time.perf_counter() - started
     return frames[0] / seconds[0], frames[1] / seconds[1]
 
 
@@ -145,14 +175,12 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness
         # The one truncated demo file is no fair source for either side.
         sources = [s for s in sources_in_folder(disc21) if s.path.stat().st_size > 0]
         sources = [s for s in sources if _decodes(s.path)]
-        # The pool's 256x256 store starts empty: the first chain to draw a pool image pays for it.
-        materials = list_materials(None, disc21, squared_pool_dir=Path(tmp) / "pool-256")
-        paths = [s.path for s in sources]
+        # Each set's store of pool images at 256x256 starts empty: the first chain of that set to
+        # draw a pool image pays for it, as if the set were the first one built.
+        materials = {art.name: list_materials(None, disc21, squared_pool_dir=Path(tmp) / f"pool-256-{art.name}") for art in (S27, S3)}
         echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
-        floor_a = floor_rate(paths)
-        s27 = pipeline_rate(SetJob(S27.name, 0, materials, randomness), sources)
-        s3 = pipeline_rate(SetJob(S3.name, 0, materials, randomness), sources)
-        floor_b = floor_rate(paths)
+        timed = timed_in_turns(sources, materials, randomness)
+    floor_a, floor_b, s27, s3 = (files / seconds for files, seconds in (timed[k] for k in ("floor_first", "floor_last", "s27", "s3")))
     floor = (floor_a + floor_b) / 2
     frames = run_frames_bench(quick, echo)
     result = {
