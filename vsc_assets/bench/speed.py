@@ -57,29 +57,39 @@ def pipeline_files(job: SetJob, sources) -> int:
     return files
 
 
+def timed_turns(turns) -> dict[str, tuple[int, float]]:
+    """(items, seconds) of each side, summed over ``turns``: each turn is a list of (side, run),
+    and ``run()`` does its share of the work and returns how many items it made. The sides
+    alternate within every turn, so a slow spell of a shared machine falls on all of them."""
+    totals: dict[str, tuple[int, float]] = {}
+    for turn in turns:
+        for side, run in turn:
+            started = time.perf_counter()
+            made = run()
+            items, seconds = totals.get(side, (0, 0.0))
+            totals[side] = (items + made, seconds + time.perf_counter() - started)
+    return totals
+
+
 BENCH_TURNS = 25  # about four demo sources a turn (see the module's docstring)
 
 
 def timed_in_turns(sources, materials: dict[str, Materials], randomness: str, turns: int = BENCH_TURNS) -> dict[str, tuple[int, float]]:
     """(files, seconds) of the floor (before and after each turn's pipelines) and of s27 and s3,
     each over all ``sources``; each pipeline has its own materials."""
-    files: dict[str, int] = {}
-    seconds: dict[str, float] = {}
     s27, s3 = (SetJob(art.name, 0, materials[art.name], randomness) for art in (S27, S3))
     share = -(-len(sources) // turns)
-    for first in range(0, len(sources), share):
-        turn = sources[first : first + share]
-        paths = [s.path for s in turn]
-        for name, run in (
+
+    def turn(part):
+        paths = [s.path for s in part]
+        return [
             ("floor_first", lambda: floor_files(paths)),
-            ("s27", lambda: pipeline_files(s27, turn)),
-            ("s3", lambda: pipeline_files(s3, turn)),
+            ("s27", lambda: pipeline_files(s27, part)),
+            ("s3", lambda: pipeline_files(s3, part)),
             ("floor_last", lambda: floor_files(paths)),
-        ):
-            started = time.perf_counter()
-            files[name] = files.get(name, 0) + run()
-            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
-    return {name: (files[name], seconds[name]) for name in files}
+        ]
+
+    return timed_turns(turn(sources[first : first + share]) for first in range(0, len(sources), share))
 
 
 def published_frames(videos: list[Path]) -> int:
@@ -117,16 +127,14 @@ FRAME_ROUNDS = 2  # each side extracts every video this many times
 
 
 def frames_rates(videos: list[Path], rounds: int = FRAME_ROUNDS) -> tuple[float, float]:
-    """(published, ours) frames/s, the two sides taking turns video by video, so a slow spell
-    of a shared machine falls on both."""
-    frames, seconds = [0, 0], [0.0, 0.0]
-    for _ in range(rounds):
-        for video in videos:
-            for side, run in enumerate((published_frames, our_frames)):
-                started = time.perf_counter()
-                frames[side] += run([video])
-                seconds[side] += time.perf_counter() - started
-    return frames[0] / seconds[0], frames[1] / seconds[1]
+    """(published, ours) frames/s, the two sides taking turns video by video."""
+    timed = timed_turns(
+        [("published", lambda v=video: published_frames([v])), ("ours", lambda v=video: our_frames([v]))]
+        for _ in range(rounds)
+        for video in videos
+    )
+    (published, published_seconds), (ours, our_seconds) = timed["published"], timed["ours"]
+    return published / published_seconds, ours / our_seconds
 
 
 def run_frames_bench(quick: bool, echo=print) -> dict:
@@ -180,7 +188,8 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness
         materials = {art.name: list_materials(None, disc21, squared_pool_dir=Path(tmp) / f"pool-256-{art.name}") for art in (S27, S3)}
         echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
         timed = timed_in_turns(sources, materials, randomness)
-    floor_a, floor_b, s27, s3 = (files / seconds for files, seconds in (timed[k] for k in ("floor_first", "floor_last", "s27", "s3")))
+    rate = {side: files / seconds for side, (files, seconds) in timed.items()}
+    floor_a, floor_b, s27, s3 = rate["floor_first"], rate["floor_last"], rate["s27"], rate["s3"]
     floor = (floor_a + floor_b) / 2
     frames = run_frames_bench(quick, echo)
     result = {

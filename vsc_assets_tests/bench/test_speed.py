@@ -19,5 +19,5 @@ def test_every_side_covers_every_source_once_whatever_the_turns(tmp_path):
         for name, (files, seconds) in timed.items():
             assert files == len(sources) * VARIANTS_PER_SOURCE, (turns, name)
             assert seconds > 0
-    # Each set drew pool images into its own store, never into the other's.
+    # Each set kept the pool images it drew in its own store.
     assert any((tmp_path / S27.name).rglob("*.rgb")) and any((tmp_path / S3.name).rglob("*.rgb"))
