@@ -99,6 +99,11 @@ class Layout:
         return self.root / "index" / f"{folder_label}.parquet"
 
     @property
+    def partition_sizes_path(self) -> Path:
+        """How many ids each partitioning's keys cover, as chosen when the root's first keys were made."""
+        return self.root / "index" / "partition_sizes.json"
+
+    @property
     def squared_pool_dir(self) -> Path:
         """Pool images at 256x256 as the production path made them (augment/squared_pool.py)."""
         return self.root / "cache" / "pool-256"

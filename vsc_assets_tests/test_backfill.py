@@ -1,4 +1,5 @@
-"""A real backfill: the daemon launches the partition runs, at most max_concurrent_runs at a time."""
+"""Job backfills: the daemon launches the partition runs, at most max_concurrent_runs at a time; a failed
+partition is re-executed from failure. (Asset backfills and lost runs: test_end_to_end.py.)"""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from vsc_assets.cli.main import main
 from vsc_assets.layout import Layout
+from vsc_assets_tests.dagster_processes import stop_sensor
 from vsc_assets_tests.support import free_port, make_root, wait_for
 
 pytestmark = pytest.mark.daemon
@@ -54,6 +56,7 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
     blocker = layout.set_dir("train_v1_s27_all") / "12_0.jpg"
     blocker.mkdir(parents=True)  # partition 000012-000015 cannot write this file
     env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(root)}
+    stop_sensor(env)  # the runs counted here are the backfill's alone
     bin_dir = Path(sys.executable).parent
     daemon = _start_daemon(env)
     port = free_port()

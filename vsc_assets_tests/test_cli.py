@@ -37,6 +37,12 @@ def test_materialize_runs_missing_partitions_once_and_restores_wiped_ones(tmp_pa
     instance = dg.DagsterInstance.from_config(str(root / ".dagster"))
     assert len(instance.get_runs()) == 2 and all(r.is_success for r in instance.get_runs())
     assert set(instance.get_dynamic_partitions("disc21_sources")) == {"000000-000005", "000006-000011"}
+    # Each is a run of the artifacts' own job, for its partition, as the UI's Runs page lists it.
+    runs = sorted(instance.get_runs(), key=lambda r: r.tags["dagster/partition"])
+    assert [(r.job_name, r.tags["dagster/partition"]) for r in runs] == [("disc21_sets", "000000-000005"), ("disc21_sets", "000006-000011")]
+    assert all(r.asset_selection == {dg.AssetKey(n) for n in DISC21_SETS} for r in runs)
+    latest = instance.get_latest_materialization_event(dg.AssetKey(S3)).asset_materialization.metadata
+    assert latest["job"].value == "disc21_sets" and latest["launched_by"].value == "vsc-assets materialize"
 
     assert main(args) == 0
     out = capsys.readouterr().out
@@ -134,6 +140,32 @@ def test_register_prints_added_keys(tmp_path, capsys):
     assert added == {"disc21_sources": ["000000-000001", "000002-000003"], "query_videos": [], "reference_videos": []}
     assert main(["register", "--root", str(root)]) == 0
     assert all(keys == [] for keys in last_json(capsys.readouterr().out)["added"].values())
+
+
+def test_new_keys_keep_the_size_the_roots_first_keys_were_made_with(tmp_path, capsys):
+    from vsc_assets.catalog.partition_sizes import recorded_sizes
+
+    root = make_root(tmp_path, count=30)
+    assert main(["register", "--root", str(root), "--sources-per-partition", "2"]) == 0
+    assert recorded_sizes(Layout(root)) == {"disc21_sources": 2}
+    make_root(tmp_path, count=70)  # sources 3-6; 3 is in 000002-000003 already
+    assert main(["register", "--root", str(root)]) == 0  # no flag: the root's own size, not 500
+    assert last_json(capsys.readouterr().out)["added"]["disc21_sources"] == ["000004-000005", "000006-000007"]
+    make_root(tmp_path, count=100)  # sources 7-9
+    assert main(["register", "--root", str(root), "--sources-per-partition", "10"]) == 0  # a flag wins, for that call
+    assert last_json(capsys.readouterr().out)["added"]["disc21_sources"] == ["000008-000009"]
+    assert recorded_sizes(Layout(root)) == {"disc21_sources": 2}
+
+
+def test_a_root_made_before_sizes_were_kept_takes_its_size_from_its_keys(tmp_path, capsys):
+    from vsc_assets.catalog.partition_sizes import recorded_sizes
+    from vsc_assets.runs.instance import open_instance
+
+    root = make_root(tmp_path, count=120)
+    open_instance(Layout(root)).add_dynamic_partitions("disc21_sources", ["000000-000004", "000005-000009"])
+    assert main(["register", "--root", str(root)]) == 0
+    assert last_json(capsys.readouterr().out)["added"]["disc21_sources"] == ["000010-000014"]
+    assert recorded_sizes(Layout(root)) == {"disc21_sources": 5}
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from vsc_assets.io.atomic import TEMP_PREFIX
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.layout import Layout
 from vsc_assets_tests.support import DISC21_SETS, make_root
+from vsc_assets_tests.dagster_processes import stop_sensor
 from vsc_assets_tests.servers import cmdline, descendants, missing_servers, postgres_server, redis_server, started, wait_until
 
 pytestmark = pytest.mark.cluster
@@ -101,6 +102,7 @@ def run_cluster_backfill(base: Path, workers: int, kill_one: bool, setenv) -> tu
             ))  # fmt: skip
             for name in names
         }
+        stop_sensor(env)  # its requests run the in-process jobs; here every step is to go to a Celery worker
         daemon = stack.enter_context(started([str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")], env, base / "daemon.log", cwd=REPO))
         for key, value in env.items():  # the test's own view of the same instance
             setenv(key, value)

@@ -25,8 +25,6 @@ def test_sets_are_partitioned_checked_and_retried():
         assert node.partitions_def.name == "disc21_sources"
         checks = {k.name for k in node.check_keys}
         assert checks == {"files_per_source", "decodable_256", "names_parse"}
-    job = defs.resolve_implicit_global_asset_job_def()
-    assert job is not None
 
 
 def test_grey_sets_depend_on_their_colour_set():
@@ -86,7 +84,7 @@ def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
 
 def test_each_job_has_a_celery_twin_and_keeps_the_in_process_executor():
     """The cluster extra is installed in CI: the `_cluster` jobs exist, and only they use Celery."""
-    plain = {"disc21_sets", "reference_videos_job", "query_videos_job"}
+    plain = {"disc21_sets", "reference_videos_job", "query_videos_job", "positive_pairs_job"}
     for name in plain:
         job = defs.resolve_job_def(name)
         twin = defs.resolve_job_def(name + "_cluster")
@@ -106,10 +104,22 @@ def test_postgres_instance_config_takes_its_connection_from_the_environment():
     }  # fmt: skip
 
 
-def test_every_asset_carries_its_recipe_version_as_its_code_version():
-    graph = defs.resolve_asset_graph()
+def test_every_asset_carries_the_version_its_manifests_carry_as_its_code_version():
+    from vsc_assets.definitions import definitions_for
+
+    for randomness in ("published", "per_image"):
+        graph = (defs if randomness == "published" else definitions_for(CATALOG, randomness)).resolve_asset_graph()
+        for artifact in CATALOG.artifacts:
+            assert graph.get(dg.AssetKey(artifact.name)).code_version == artifact.version_for(randomness)
+    assert definitions_for(CATALOG, "per_image").resolve_asset_graph().get(dg.AssetKey("train_v1_s27_all")).code_version.endswith("+per_image")
+
+
+def test_the_sensor_targets_the_job_of_every_partitioning_and_every_artifact_has_a_job():
+    sensor = defs.resolve_sensor_def("data_change_sensor")
+    assert sorted(j.name for j in sensor.jobs) == sorted(p.job for p in CATALOG.partitionings)
     for artifact in CATALOG.artifacts:
-        assert graph.get(dg.AssetKey(artifact.name)).code_version == artifact.version
+        job = defs.resolve_job_def(artifact.job)
+        assert dg.AssetKey(artifact.name) in job.asset_layer.executable_asset_keys
 
 
 def test_shipped_instance_config_queues_one_run_per_partition_and_watches_runs(tmp_path):

@@ -37,7 +37,7 @@ from vsc_assets.builders.sets import NAME_RE, SET_CHECKS, SetReport, build_colou
 from vsc_assets.builders.writer import CheckSpec, FilesReport, PartitionWriter, Progress, manifest_version
 from vsc_assets.catalog import finished, inputs
 from vsc_assets.catalog.inputs import Need
-from vsc_assets.constants import REFERENCE_ID_BASE
+from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION, REFERENCE_ID_BASE
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
@@ -61,21 +61,21 @@ class Partitioning:
 
     name: str
     job: str  # the job that runs every artifact of one key (what a backfill of "everything" runs)
-    unit: str  # what a partition's progress counts
-    size_setting: str  # the resource setting that sizes new keys
+    unit: str  # what a partition's progress counts, and the flag that sizes new keys: --<unit>-per-partition
+    default_size: int  # ids per key on a root whose first keys are not made yet, unless asked otherwise
     ids: Callable[[Layout], Sequence[int]]  # the ids the keys must cover
 
 
 DISC21_SOURCES = Partitioning(
-    "disc21_sources", "disc21_sets", "sources", "sources_per_partition",
+    "disc21_sources", "disc21_sets", "sources", DEFAULT_SOURCES_PER_PARTITION,
     lambda layout: range(inputs.source_count(inputs.disc21_listing(layout))),
 )  # fmt: skip
 REFERENCE_VIDEOS = Partitioning(
-    "reference_videos", "reference_videos_job", "videos", "videos_per_partition",
+    "reference_videos", "reference_videos_job", "videos", DEFAULT_VIDEOS_PER_PARTITION,
     lambda layout: inputs.videos(layout, "reference").numbers,
 )  # fmt: skip
 QUERY_VIDEOS = Partitioning(
-    "query_videos", "query_videos_job", "videos", "videos_per_partition",
+    "query_videos", "query_videos_job", "videos", DEFAULT_VIDEOS_PER_PARTITION,
     lambda layout: inputs.videos(layout, "query").numbers,
 )  # fmt: skip
 
@@ -135,6 +135,11 @@ class Artifact:
     name_columns: tuple[str, ...] = ("name",)  # the manifest columns that name its files
     eager: bool = False  # rebuilt by the automation once its upstream changed
     kinds: tuple[str, ...] = ("jpeg", "parquet")
+
+    @property
+    def job(self) -> str:
+        """The job that builds it: its partitioning's, which builds every artifact of a key together; else its own."""
+        return self.partitioning.job if self.partitioning is not None else f"{self.name}_job"
 
     def version_for(self, randomness: str = PUBLISHED) -> str:
         """The version a partition made in this mode carries: the mode is part of what makes a file."""
@@ -383,6 +388,14 @@ class Catalog:
 
     def partitioned_by(self, partitioning: Partitioning) -> tuple[Artifact, ...]:
         return tuple(a for a in self.artifacts if a.partitioning == partitioning)
+
+    @property
+    def jobs(self) -> dict[str, tuple[Artifact, ...]]:
+        """Each job, named once, with the artifacts it builds (Artifact.job)."""
+        out: dict[str, tuple[Artifact, ...]] = {}
+        for artifact in self.artifacts:
+            out[artifact.job] = (*out.get(artifact.job, ()), artifact)
+        return out
 
     def ordered(self, names) -> list[str]:
         wanted = set(names)

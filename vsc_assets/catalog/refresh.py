@@ -17,7 +17,8 @@ from vsc_assets.catalog import inputs
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.catalog.inputs import Need
 from vsc_assets.constants import SOURCE_STRIDE
-from vsc_assets.keys import IdRange, keys_to_add
+from vsc_assets.catalog.partition_sizes import Asked, new_keys
+from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
 from vsc_assets.video.ids import id_number
 
@@ -92,19 +93,19 @@ class _Look:
 
 
 def take_snapshot(
-    layout: Layout, registered: dict[str, list[str]], per_partition: dict[str, int], catalog: Catalog = CATALOG
+    layout: Layout, registered: dict[str, list[str]], asked: Asked | None = None, catalog: Catalog = CATALOG
 ) -> tuple[Snapshot, dict[str, list[str]]]:
     """Fingerprints of every key, registered or needed for new ids; and the new keys.
 
-    ``registered`` and ``per_partition`` are keyed by partitions definition name. The
-    names come from the input index; only each partition's own sources are stat'ed.
+    ``registered`` is keyed by partitions definition name; new keys are sized as the
+    root's first keys were unless ``asked`` (catalog.partition_sizes). The names come
+    from the input index; only each partition's own sources are stat'ed.
     """
     look = _Look(layout)
-    added, fps = {}, {}
+    added, fps = new_keys(layout, registered, asked, catalog), {}
     labels = {label: need for need, label in LABELS.items()}
     for partitioning in catalog.partitionings:
         name = partitioning.name
-        added[name] = keys_to_add(partitioning.ids(layout), registered.get(name, []), per_partition[name])
         keys = registered.get(name, []) + added[name]
         for group in groups(catalog):
             pdef, label = group.split("/")

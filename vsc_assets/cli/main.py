@@ -1,4 +1,4 @@
-"""The `vsc-assets` command: demo, materialize, register, bench."""
+"""The `vsc-assets` command: demo, materialize, register, backfill, bench, worker."""
 
 from __future__ import annotations
 
@@ -125,10 +125,13 @@ def cmd_demo(args) -> int:
         print(f"demo VSC videos: {written} written to {layout.train_dir}" if written else f"demo videos present in {layout.train_dir}")
     except stopping.Stopped as exc:
         return _stopped(exc.signum, [], ["the demo dataset (what is written is kept; the rest is made next time)"])
-    if args.sources_per_partition == DEFAULT_SOURCES_PER_PARTITION:
-        args.sources_per_partition = DEMO_SOURCES_PER_PARTITION
-    if args.videos_per_partition == DEFAULT_VIDEOS_PER_PARTITION:
-        args.videos_per_partition = DEMO_VIDEOS_PER_PARTITION
+    # Small keys, so that the demo's 100 sources and 28 videos make several partitions each; a root
+    # keeps the sizes its first keys were made with, and the demo's only apply to a root without them.
+    from vsc_assets.catalog.partition_sizes import recorded_sizes
+
+    if not recorded_sizes(layout):
+        args.sources_per_partition = args.sources_per_partition or DEMO_SOURCES_PER_PARTITION
+        args.videos_per_partition = args.videos_per_partition or DEMO_VIDEOS_PER_PARTITION
     return cmd_materialize(args)
 
 
@@ -136,8 +139,31 @@ def cmd_register(args) -> int:
     from vsc_assets.runs.instance import open_instance, register_partitions
 
     layout = _layout(args)
-    added = register_partitions(open_instance(layout), layout, args.sources_per_partition, args.videos_per_partition)
+    asked = {"sources": args.sources_per_partition, "videos": args.videos_per_partition}
+    added = register_partitions(open_instance(layout), layout, asked)
     print(json.dumps({"added": added}))
+    return 0
+
+
+def cmd_backfill(args) -> int:
+    from vsc_assets.runs.backfill import launch_backfill
+
+    layout = _layout(args)
+    selection = _selection(args.select, layout)
+    partitions = [k.strip() for k in args.partitions.split(",") if k.strip()] if args.partitions else None
+    asked = {"sources": args.sources_per_partition, "videos": args.videos_per_partition}
+    try:
+        launched = launch_backfill(layout, selection, partitions, asked)
+    except ValueError as exc:
+        raise UsageError(str(exc), "`vsc-assets register` prints the keys; --select assets of one partitioning") from None
+    for name, keys in launched.added.items():
+        if keys:
+            print(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
+    print(f"backfill {launched.backfill_id}: {', '.join(launched.assets)}, {', '.join(partitions) if partitions else 'every partition'}")
+    if not launched.daemon_running:
+        print(f"no dagster-daemon runs for {layout.dagster_home}: the backfill waits for one "
+              "(`dagster-daemon run -w workspace.yaml` or `dagster dev`, with DAGSTER_HOME and VSC_ROOT set)")
+    print(json.dumps({"backfill_id": launched.backfill_id}))
     return 0
 
 
@@ -257,14 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--sources-per-partition",
             type=int,
-            default=DEFAULT_SOURCES_PER_PARTITION,
-            help="DISC21 sources per new partition key (existing keys keep theirs)",
+            help="DISC21 sources per new partition key (default: as the root's first keys were made, else "
+            f"{DEFAULT_SOURCES_PER_PARTITION}; existing keys keep theirs)",
         )
         p.add_argument(
             "--videos-per-partition",
             type=int,
-            default=DEFAULT_VIDEOS_PER_PARTITION,
-            help="video ids per new partition key (existing keys keep theirs)",
+            help="video ids per new partition key (default: as the root's first keys were made, else "
+            f"{DEFAULT_VIDEOS_PER_PARTITION}; existing keys keep theirs)",
         )
         return p
 
@@ -292,6 +318,24 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     with_chunks(with_root(sub.add_parser("register", help="register partitions for the data under the root")))
+    backfill = with_chunks(
+        with_root(
+            sub.add_parser(
+                "backfill",
+                help="register partitions, then launch an asset backfill for the daemon to run",
+                description=(
+                    "Register partitions for the data under the root, then launch one Dagster asset backfill of the "
+                    "selected assets, as the UI's Materialize → All partitions does. The running dagster-daemon "
+                    "launches its runs; a run whose process dies is retried, and the backfill ends only when every "
+                    "partition is whole. Prints the backfill's id."
+                ),
+            )
+        )
+    )
+    backfill.add_argument(
+        "--select", metavar="ASSETS", help=f"comma-separated assets, of: {', '.join(CATALOG.names)} (default: every one whose inputs exist)"
+    )
+    backfill.add_argument("--partitions", metavar="KEYS", help="comma-separated keys of one partitioning (default: every key)")
     worker = sub.add_parser(
         "worker",
         help="start a Celery worker for the *_cluster jobs (pip install -e '.[cluster]')",
@@ -331,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # argparse: "error: ..." and exit 2 on a wrong command line
-    handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "bench": cmd_bench, "worker": cmd_worker}
+    handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "backfill": cmd_backfill, "bench": cmd_bench, "worker": cmd_worker}
     previous = None
     if args.command in ("materialize", "demo", "worker"):
         stopping.reset()

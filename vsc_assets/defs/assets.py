@@ -11,6 +11,7 @@ import time
 import dagster as dg
 
 from vsc_assets import progress, stopping
+from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.catalog.artifacts import Artifact, BuildContext, Catalog, InputSpec
 from vsc_assets.catalog.claims import Claim, Holder, claim_path, try_claim
 from vsc_assets.defs.partitions import partitions_def
@@ -84,7 +85,9 @@ def _finished_meanwhile(context: dg.AssetExecutionContext, build: BuildContext, 
     return bool(latest) and latest[0].run_id != context.run.run_id and latest[0].timestamp > since
 
 
-def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
+def artifact_asset(artifact: Artifact, catalog: Catalog, randomness: str = PUBLISHED) -> dg.AssetsDefinition:
+    """The asset of one artifact; its code version is the recipe version its manifests carry in ``randomness``,
+    so the UI reports a partition stale exactly when `--rebuild-stale` would rebuild it."""
     unit = artifact.partitioning.unit if artifact.partitioning else "items"
 
     @dg.asset(
@@ -97,7 +100,7 @@ def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec(c.name, asset=artifact.name, description=c.description) for c in artifact.checks],
         kinds=set(artifact.kinds),
         automation_condition=dg.AutomationCondition.eager() if artifact.eager else None,
-        code_version=artifact.version,
+        code_version=artifact.version_for(randomness),
     )
     def _asset(context: dg.AssetExecutionContext, vsc_root: VscRoot) -> dg.MaterializeResult:
         partitioned = artifact.partitioning is not None
@@ -108,8 +111,8 @@ def artifact_asset(artifact: Artifact, catalog: Catalog) -> dg.AssetsDefinition:
             workers=vsc_root.worker_count(context.instance),
             progress=progress_logger(context, unit) if partitioned else None,
             upstream_keys=() if partitioned else _upstream_keys(context, artifact, catalog),
-            randomness=vsc_root.randomness,
-            version=artifact.version_for(vsc_root.randomness),
+            randomness=randomness,
+            version=artifact.version_for(randomness),
         )
         extra = {"version": dg.MetadataValue.text(build.version)}
         with fail_fast():

@@ -2,13 +2,12 @@
 
 import os
 import sys
-from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
 from vsc_assets.parallel import default_workers
-from vsc_assets.constants import DEFAULT_BASE_SEED, DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
+from vsc_assets.constants import DEFAULT_BASE_SEED
 from vsc_assets.layout import Layout, resolve_root
 
 STEP_WORKERS_ENV = "VSC_STEP_WORKERS"  # worker processes per step on this machine or pod; read when a step runs
@@ -30,13 +29,14 @@ class VscRoot(dg.ConfigurableResource):
         default=0,
         description="Worker processes inside one run; 0: the cores divided by the instance's max_concurrent_runs",
     )
-    sources_per_partition: int = Field(default=DEFAULT_SOURCES_PER_PARTITION, description="DISC21 sources per new partition key")
-    videos_per_partition: int = Field(default=DEFAULT_VIDEOS_PER_PARTITION, description="Video ids per new partition key")
-    randomness: Literal["published", "per_image"] = Field(
-        default="published",
-        description="published: noise, shuffle_pixels and perspective with AugLy's fixed default seeds, as the "
-        "published data was made; per_image: from each chain's own seed (docs/recipe.md, 'Frozen randomness')",
+    sources_per_partition: int = Field(
+        default=0, description="DISC21 sources per new partition key; 0: as the root's first keys were made"
     )
+    videos_per_partition: int = Field(default=0, description="Video ids per new partition key; 0: as the root's first keys were made")
+
+    def asked_sizes(self) -> dict[str, int]:
+        """The sizes of new keys this resource asks for, by the unit they count (catalog.partition_sizes)."""
+        return {"sources": self.sources_per_partition, "videos": self.videos_per_partition}
 
     def layout(self) -> Layout:
         return Layout(resolve_root(self.root or None))

@@ -16,6 +16,7 @@ from vsc_assets.builders.pair_table import PairReport
 from vsc_assets.builders.sets import SetReport
 from vsc_assets.builders.writer import CheckOutcome, FilesReport
 from vsc_assets.catalog.artifacts import Report
+from vsc_assets.defs.liveness import LAUNCHED_BY_TAG
 from vsc_assets.defs.resources import celery_worker_name
 from vsc_assets.errors import InputError
 from vsc_assets.io.contact_sheet import markdown_image
@@ -94,6 +95,33 @@ def built_by() -> dict:
     (name@host) when a step runs on one, else the run's own process."""
     worker = celery_worker_name() or f"run process {os.getpid()}"
     return {"host": dg.MetadataValue.text(socket.gethostname()), "worker": dg.MetadataValue.text(worker)}
+
+
+IMPLICIT_JOB = "__ASSET_JOB"  # Dagster's job for assets launched without one: asset backfills, automation, `dagster asset materialize`
+
+
+def launched_by(run: dg.DagsterRun) -> str:
+    """Who launched a run, in words, from the tags Dagster and `vsc-assets` put on it."""
+    tags = run.tags
+    if "dagster/backfill" in tags:
+        who = f"backfill {tags['dagster/backfill']}"
+    elif "dagster/sensor_name" in tags:
+        who = f"sensor {tags['dagster/sensor_name']}"
+    elif LAUNCHED_BY_TAG in tags:
+        who = tags[LAUNCHED_BY_TAG]
+    else:
+        who = "by hand (the UI or the dagster CLI)"
+    return f"{who}, retry of run {tags['dagster/parent_run_id']}" if "dagster/parent_run_id" in tags else who
+
+
+def run_metadata(context: dg.AssetExecutionContext) -> dict:
+    """The job that made a materialization and who launched it, whoever did: the Runs page and the
+    asset's events name the same job."""
+    job = context.run.job_name
+    return {
+        "job": dg.MetadataValue.text(job if job != IMPLICIT_JOB else f"{job} (Dagster's job for assets launched without one)"),
+        "launched_by": dg.MetadataValue.text(launched_by(context.run)),
+    }
 
 
 def _result(metadata: dict, checks: dict[str, CheckOutcome], preview: bytes | None, preview_alt: str) -> dg.MaterializeResult:
@@ -197,4 +225,5 @@ def materialize_result(context: dg.AssetExecutionContext, report: Report, extra:
     for note in getattr(report, "notes", ()):
         context.log.info(note)
     result = RESULTS.get(type(report), _files_result)(report)
-    return dg.MaterializeResult(metadata={**(result.metadata or {}), **(extra or {})}, check_results=result.check_results)
+    metadata = {**(result.metadata or {}), **run_metadata(context), **(extra or {})}
+    return dg.MaterializeResult(metadata=metadata, check_results=result.check_results)

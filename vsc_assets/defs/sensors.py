@@ -26,15 +26,21 @@ def _not_materialized(instance: dg.DagsterInstance, fingerprints: dict, refreshe
     return out
 
 
-def data_change_sensor_for(catalog: Catalog) -> dg.SensorDefinition:
+TICK_SECONDS = 30  # how soon new or changed data is noticed; a tick costs about 1 s at 40,000 videos (docs/real-scale.md)
+
+
+def data_change_sensor_for(catalog: Catalog, jobs: list) -> dg.SensorDefinition:
+    """``jobs``: the job of each partitioning (Partitioning.job); every request names its job, so the daemon
+    knows what to launch and the run shows its job and partition."""
     partitionings = {p.name: p for p in catalog.partitionings}
     refreshes = groups(catalog)
 
     @dg.sensor(
         name="data_change_sensor",
-        minimum_interval_seconds=60,
+        jobs=jobs,
+        minimum_interval_seconds=TICK_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Rescans the data root every minute: registers partitions for new images and videos, "
+        description=f"Rescans the data root every {TICK_SECONDS} s: registers partitions for new images and videos, "
         "and requests runs for the partitions whose inputs changed (new, replaced, or a changed ground truth).",
     )
     def data_change_sensor(context: dg.SensorEvaluationContext, vsc_root: VscRoot) -> dg.SensorResult:
@@ -42,8 +48,7 @@ def data_change_sensor_for(catalog: Catalog) -> dg.SensorDefinition:
             context.log.info(line)
         layout = vsc_root.layout()
         keys = {name: list(context.instance.get_dynamic_partitions(name)) for name in partitionings}
-        sizes = {name: getattr(vsc_root, p.size_setting) for name, p in partitionings.items()}
-        snapshot, added = take_snapshot(layout, keys, sizes, catalog)
+        snapshot, added = take_snapshot(layout, keys, vsc_root.asked_sizes(), catalog)
         if context.cursor:
             changes = changed(json.loads(context.cursor)["fingerprints"], snapshot.fingerprints, catalog)
         else:
@@ -55,6 +60,7 @@ def data_change_sensor_for(catalog: Catalog) -> dg.SensorDefinition:
             requests.append(
                 dg.RunRequest(
                     run_key=f"{pdef}:{key}:{digest}",
+                    job_name=partitionings[pdef].job,
                     partition_key=key,
                     asset_selection=[dg.AssetKey(a) for a in assets],
                     tags={"vsc_assets/reason": "inputs changed" if context.cursor else "never materialized"},

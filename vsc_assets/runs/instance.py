@@ -7,8 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
-from vsc_assets.keys import keys_to_add
+from vsc_assets.catalog.partition_sizes import Asked, new_keys
 from vsc_assets.layout import Layout
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -28,19 +27,13 @@ def open_instance(layout: Layout) -> dg.DagsterInstance:
 
 
 def register_partitions(
-    instance: dg.DagsterInstance,
-    layout: Layout,
-    sources_per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
-    videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
-    catalog: Catalog = CATALOG,
+    instance: dg.DagsterInstance, layout: Layout, asked: Asked | None = None, catalog: Catalog = CATALOG
 ) -> dict[str, list[str]]:
-    """Add keys for ids not yet covered; returns the keys added per partitions definition."""
-    sizes = {"sources_per_partition": sources_per_partition, "videos_per_partition": videos_per_partition}
-    added = {}
-    for partitioning in catalog.partitionings:
-        name = partitioning.name
-        new = keys_to_add(partitioning.ids(layout), list(instance.get_dynamic_partitions(name)), sizes[partitioning.size_setting])
-        if new:
-            instance.add_dynamic_partitions(name, new)
-        added[name] = new
+    """Add keys for ids not yet covered, sized as the root's first keys were unless ``asked``
+    (a unit, "sources" or "videos", to ids per new key); returns the keys added per partitions definition."""
+    registered = {p.name: list(instance.get_dynamic_partitions(p.name)) for p in catalog.partitionings}
+    added = new_keys(layout, registered, asked, catalog)
+    for name, keys in added.items():
+        if keys:
+            instance.add_dynamic_partitions(name, keys)
     return added

@@ -19,11 +19,9 @@ from vsc_assets import stopping
 from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.catalog.artifacts import CATALOG, UNPARTITIONED, Catalog
 from vsc_assets.catalog.claims import claim_path, holder_of
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.definitions import defs as catalog_defs
 from vsc_assets.definitions import definitions_for
 from vsc_assets.defs.assets import PLANNED_AT_TAG
-from vsc_assets.defs.resources import VscRoot
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import default_workers
 from vsc_assets.defs.liveness import LAUNCHED_BY_TAG, runner_tags
@@ -111,14 +109,14 @@ def _label(key: str | None, names: list[str]) -> str:
     return f"{key or 'unpartitioned'} ({', '.join(names)})"
 
 
-def _in_a_thread(**kwargs):
-    """``dg.materialize`` off the main thread, so the main thread keeps the signal handlers
+def _in_a_thread(job: dg.JobDefinition, **kwargs) -> dg.ExecuteInProcessResult:
+    """The job's run off the main thread, so the main thread keeps the signal handlers
     (Dagster installs its own only on the main thread) and a stop reaches the work at once."""
     box: dict = {}
 
     def target():
         try:
-            box["result"] = dg.materialize(**kwargs)
+            box["result"] = job.execute_in_process(**kwargs)
         except BaseException as exc:  # re-raised below, on the main thread
             box["error"] = exc
 
@@ -156,25 +154,28 @@ def materialize_missing(
     layout: Layout,
     selection: list[str],
     workers: int = 0,
-    sources_per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
-    videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
+    sources_per_partition: int | None = None,
+    videos_per_partition: int | None = None,
     echo: Echo = print,
     catalog: Catalog = CATALOG,
     randomness: str = PUBLISHED,
     rebuild_stale: bool = False,
 ) -> RunSummary:
-    defs = catalog_defs if catalog is CATALOG else definitions_for(catalog)
+    # The code versions of the augmented sets name the randomness mode: its own Definitions for per_image.
+    defs = catalog_defs if catalog is CATALOG and randomness == PUBLISHED else definitions_for(catalog, randomness)
     planned_at = {}  # group -> when it was last seen to be done (a partition finished later by another is not redone)
     planned = time.time()
     instance, plan, complete, stale = prepare_runs(
         layout, selection, sources_per_partition, videos_per_partition, echo, catalog, randomness, rebuild_stale
     )
     summary = RunSummary(complete=complete, stale=stale, stale_rebuilt=rebuild_stale)
-    # Runs go one after another here, so each uses every core unless told otherwise.
-    resource = VscRoot(root=str(layout.root), workers=workers or default_workers(), randomness=randomness)
-    assets = list(defs.assets)
+    # Runs go one after another here, so each uses every core unless told otherwise. The resource's
+    # settings go in the run config, where the run's page in the UI shows them.
     # Failures are summarised below, one line each; Dagster's own log keeps the tracebacks (`dagster dev`).
-    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    run_config = {
+        "resources": {"vsc_root": {"config": {"root": str(layout.root), "workers": workers or default_workers()}}},
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+    }
     queue = deque(sorted(plan, key=lambda g: (g[0] is None, catalog.names.index(plan[g][0]), g[1] or "")))
     deferred: set = set()
     total, i = len(queue), 0
@@ -202,13 +203,12 @@ def materialize_missing(
         started = time.perf_counter()
         echo(f"[{i}/{total}] {where}: {', '.join(names)}")
         result = _in_a_thread(
-            assets=assets,
+            defs.resolve_job_def(catalog[names[0]].job),  # the artifact's own job, which the Runs page names
             instance=instance,
-            resources={"vsc_root": resource},
             partition_key=key,
-            selection=names,
+            asset_selection=[dg.AssetKey(n) for n in names],
             raise_on_error=False,
-            run_config=quiet,
+            run_config=run_config,
             tags={LAUNCHED_BY_TAG: "vsc-assets materialize", PLANNED_AT_TAG: repr(planned_at.get(group, planned)), **runner_tags()},
         )
         summary.runs += 1

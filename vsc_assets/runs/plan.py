@@ -10,7 +10,6 @@ import dagster as dg
 from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.builders.frames import adopt_old_frame_folders
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
-from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION
 from vsc_assets.layout import Layout
 from vsc_assets.defs.liveness import close_dead_runs
 from vsc_assets.runs.instance import open_instance, register_partitions
@@ -66,20 +65,21 @@ def plan_runs(
 def prepare_runs(
     layout: Layout,
     selection: list[str],
-    sources_per_partition: int = DEFAULT_SOURCES_PER_PARTITION,
-    videos_per_partition: int = DEFAULT_VIDEOS_PER_PARTITION,
+    sources_per_partition: int | None = None,
+    videos_per_partition: int | None = None,
     echo: Echo = print,
     catalog: Catalog = CATALOG,
     randomness: str = PUBLISHED,
     rebuild_stale: bool = False,
 ) -> tuple[dg.DagsterInstance, Plan, int, Stale]:
-    """Everything before the first run: the instance, its dead runs closed, new partition keys, the plan."""
+    """Everything before the first run: the instance, its dead runs closed, new partition keys (sized as
+    the root's first keys were, unless a size is given), the plan."""
     instance = open_instance(layout)
     for line in close_dead_runs(instance):
         echo(line)
     for note in adopt_old_frame_folders(layout):  # before planning: the checks look in the new folders
         echo(note)
-    added = register_partitions(instance, layout, sources_per_partition, videos_per_partition, catalog)
+    added = register_partitions(instance, layout, {"sources": sources_per_partition, "videos": videos_per_partition}, catalog)
     for name, keys in added.items():
         if keys:
             echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
