@@ -22,7 +22,7 @@ import dagster as dg
 
 from vsc_assets.layout import Layout
 from vsc_assets_tests.servers import started
-from vsc_assets_tests.support import free_port
+from vsc_assets_tests.support import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -65,14 +65,7 @@ class Dagster:
 
     def wait(self, probe, timeout: float, what: str, every: float = 1.0):
         """``probe()`` until truthy; on timeout an AssertionError naming ``what`` (the log tail follows)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = probe()
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-            time.sleep(every)
+        return wait_for(probe, timeout, what, every)
 
     def graphql(self, query: str, variables: dict | None = None, timeout: float = 120) -> dict:
         """One GraphQL call to the webserver, the way the UI makes it."""

@@ -135,12 +135,16 @@ def cmd_demo(args) -> int:
     return cmd_materialize(args)
 
 
+def _asked(args) -> dict[str, int | None]:
+    """The sizes of new keys the command line asks for, by the unit they count (catalog.partition_sizes)."""
+    return {"sources": args.sources_per_partition, "videos": args.videos_per_partition}
+
+
 def cmd_register(args) -> int:
     from vsc_assets.runs.instance import open_instance, register_partitions
 
     layout = _layout(args)
-    asked = {"sources": args.sources_per_partition, "videos": args.videos_per_partition}
-    added = register_partitions(open_instance(layout), layout, asked)
+    added = register_partitions(open_instance(layout), layout, _asked(args))
     print(json.dumps({"added": added}))
     return 0
 
@@ -151,9 +155,8 @@ def cmd_backfill(args) -> int:
     layout = _layout(args)
     selection = _selection(args.select, layout)
     partitions = [k.strip() for k in args.partitions.split(",") if k.strip()] if args.partitions else None
-    asked = {"sources": args.sources_per_partition, "videos": args.videos_per_partition}
     try:
-        launched = launch_backfill(layout, selection, partitions, asked)
+        launched = launch_backfill(layout, selection, partitions, _asked(args))
     except ValueError as exc:
         raise UsageError(str(exc), "`vsc-assets register` prints the keys; --select assets of one partitioning") from None
     for name, keys in launched.added.items():
