@@ -7,7 +7,9 @@ it: the next step of the same run, or the next partition of a
 job to the workers once, through a file they read at their first task of that
 call. Results stream back in task order.
 
-A stop (``stopping``) kills the workers at once; a worker that dies otherwise
+A stop (``stopping``), or a guard under the work that gives way (a claim
+that can no longer be held), kills this pool's workers at once, and no other
+child of the process; a worker that dies otherwise
 breaks the pool, and the step fails and is retried. Either way, and whenever a
 call ends early, its pool is dropped, never handed to the next call. A worker
 whose parent is gone ends too.
@@ -73,6 +75,12 @@ def _kill(processes) -> None:
             process.kill()
 
 
+def _workers_of(pool: ProcessPoolExecutor) -> list:
+    """This pool's own worker processes: a stop ends them and no other child of the process
+    (the executor keeps them in ``_processes``; there is no public accessor)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
 def _take_pool(workers: int) -> ProcessPoolExecutor:
     """The idle pool of this size, or a new one; nobody else uses it until it is given back."""
     with _idle_lock:
@@ -113,7 +121,7 @@ def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], wor
     forget = stopping.on_stop(lambda: _kill(processes))
     try:
         futures = [pool.submit(_call, (call, job_path, fn, task)) for task in tasks]
-        processes.extend(multiprocessing.active_children())
+        processes.extend(_workers_of(pool))
         for future in futures:
             while True:
                 try:
@@ -127,8 +135,9 @@ def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], wor
             stopping.check()
             yield result
     except BaseException:
+        workers_now = _workers_of(pool)
         pool.shutdown(wait=False, cancel_futures=True)
-        _kill(multiprocessing.active_children() if stopping.requested() else [])
+        _kill(workers_now if stopping.requested() else [])
         raise
     else:
         _give_back(workers, pool)

@@ -19,6 +19,7 @@ EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _requested = threading.Event()
 _received: list[int] = []
 _on_stop: set[Callable[[], None]] = set()
+_guards: list[Callable[[], None]] = []  # the safety nets the running work stands on (a held claim)
 _lock = threading.Lock()
 
 
@@ -35,13 +36,8 @@ def request(signum: int = signal.SIGINT) -> None:
     with _lock:
         if not _received:
             _received.append(signum)
-        callbacks = list(_on_stop)
     _requested.set()
-    for callback in callbacks:
-        try:
-            callback()
-        except Exception:  # a pool already gone
-            pass
+    trip()
 
 
 def requested() -> bool:
@@ -53,9 +49,31 @@ def signal_received() -> int | None:
 
 
 def check() -> None:
-    """Raise ``Stopped`` if a stop was asked for: call it where stopping leaves nothing half done."""
+    """Raise ``Stopped`` if a stop was asked for, or a guard's error if a safety net under the work
+    gave way: call it where stopping leaves nothing half done."""
     if _requested.is_set():
         raise Stopped()
+    for guard in list(_guards):
+        guard()
+
+
+def guard(check_fn: Callable[[], None]) -> Callable[[], None]:
+    """From now on ``check`` also calls ``check_fn``, which raises when the work must not go on;
+    returns the way to forget it."""
+    with _lock:
+        _guards.append(check_fn)
+    return lambda: _guards.remove(check_fn) if check_fn in _guards else None
+
+
+def trip() -> None:
+    """A guard gave way: stop the registered pools now (the next ``check`` raises the guard's error)."""
+    with _lock:
+        callbacks = list(_on_stop)
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a pool already gone
+            pass
 
 
 def on_stop(callback: Callable[[], None]) -> Callable[[], None]:
@@ -92,4 +110,5 @@ def reset() -> None:
     with _lock:
         _received.clear()
         _on_stop.clear()
+        _guards.clear()
     _requested.clear()

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vsc_assets import stopping
 from vsc_assets.io.atomic import remove_stale_temps, temp_dir_for, write_bytes_atomic
 from vsc_assets.io.contact_sheet import contact_sheet
 from vsc_assets.io.manifest import write_manifest
@@ -114,7 +115,9 @@ class PartitionWriter:
         columns: int = 5,
     ) -> Written:
         """After the work: the staging folder released, files the last run wrote and this one did
-        not removed, the manifest written, and a preview of ``(name, caption)`` saved."""
+        not removed, the manifest written, and a preview of ``(name, caption)`` saved. Nothing of it
+        happens after a stop, or once a safety net under the work (its claim) gave way."""
+        stopping.check()
         _release(self._target.temp_dir if self._target else None)
         pruned = _prune(self.folder, names_listed(self.manifest, self.name_columns), set(written))
         write_manifest(self.manifest, [{**row, VERSION: self.version} for row in rows], with_version(schema, self.version))

@@ -6,6 +6,8 @@ whole under a temp name and hard-linked into place, which fails if it exists
 ``HEARTBEAT`` seconds. A claim is taken over once its holder is provably
 gone: on this host, its pid no longer runs; on any host, it has not been
 touched for ``LEASE`` seconds (a killed process, a machine that lost power).
+A claim that cannot be read counts as held until its lease runs out. A holder
+whose heartbeat fails stops its build before it renames anything more.
 Taking over renames the old claim away first, which only one taker can do.
 
 Dagster's own run queue cannot do this alone: `vsc-assets materialize` and
@@ -25,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from vsc_assets import stopping
 from vsc_assets.io.atomic import pid_alive
 from vsc_assets.layout import Layout
 
@@ -47,29 +50,56 @@ class Holder:
         return cls(run_id, socket.gethostname(), os.getpid(), time.time())
 
 
+class ClaimLost(Exception):
+    """The claim under a build can no longer be held: the build stops before it renames anything more
+    into place. Retried like any failure: a retry claims the partition anew, or says why it cannot."""
+
+
 class Claim:
-    """A held claim: its heartbeat runs until ``release``."""
+    """A held claim: its heartbeat runs until ``release``. Inside ``with claim:`` the work stands on it:
+    if the heartbeat cannot touch the claim, or finds it someone else's, the running pool is stopped at
+    once and the next ``stopping.check()`` raises ``ClaimLost``. The claim was touched at most
+    ``HEARTBEAT`` s before, so nobody can take it over (``LEASE``) before the build has stopped."""
 
     def __init__(self, path: Path, holder: Holder, token: str):
         self.path, self.holder, self.token = path, holder, token
+        self.lost: str | None = None  # why the claim can no longer be held
         self._stop = threading.Event()
+        self._forget_guard = lambda: None
         self._beat = threading.Thread(target=self._heartbeat, name=f"claim {path.name}", daemon=True)
         self._beat.start()
+
+    def _touch(self) -> None:
+        """One beat: the claim is still this holder's, and its time is now."""
+        current = _read(self.path)
+        if current is None:
+            raise OSError(f"{self.path} is gone")
+        if current.get("token") != self.token:
+            raise OSError(f"{self.path} now names {current.get('run_id', 'an unreadable holder')}")
+        os.utime(self.path)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT):
             try:
-                os.utime(self.path)
-            except OSError:
+                self._touch()
+            except OSError as exc:
+                self.lost = f"cannot keep the claim {self.path}: {exc}; stopped before renaming anything more into place"
+                stopping.trip()
                 return
+
+    def check(self) -> None:
+        if self.lost is not None:
+            raise ClaimLost(self.lost)
 
     def release(self) -> None:
         self._stop.set()
+        self._forget_guard()
         current = _read(self.path)
         if current is not None and current.get("token") == self.token:
             self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> Claim:
+        self._forget_guard = stopping.guard(self.check)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -77,6 +107,7 @@ class Claim:
 
 
 def _read(path: Path) -> dict | None:
+    """The claim's contents; None when there is no claim, {} when it cannot be read (yet)."""
     for _ in range(5):  # a claim being written: try again in a moment
         try:
             return json.loads(path.read_text())
@@ -87,18 +118,29 @@ def _read(path: Path) -> dict | None:
     return {}
 
 
+UNREADABLE = "unreadable"  # the run id of a holder whose claim cannot be read
+
+
 def holder_of(path: Path) -> tuple[Holder | None, bool]:
-    """Who holds the claim at ``path`` and whether it is stale; (None, False) when nobody does."""
+    """Who holds the claim at ``path`` and whether it is stale; (None, False) when nobody does.
+
+    A claim counts as held until its holder is proven gone: its pid no longer runs on this host,
+    or the claim has not been touched for ``LEASE`` s. One that cannot be read names no pid, so
+    only the lease can free it."""
     data = _read(path)
     if data is None:
         return None, False
     try:
-        holder = Holder(data["run_id"], data["host"], int(data["pid"]), float(data["since"]))
         touched = path.stat().st_mtime
-    except (KeyError, ValueError, TypeError, FileNotFoundError):
-        return Holder("unknown", "unknown", 0, 0.0), True  # unreadable: nobody can heartbeat it
+    except FileNotFoundError:
+        return None, False
+    expired = time.time() - touched > LEASE
+    try:
+        holder = Holder(data["run_id"], data["host"], int(data["pid"]), float(data["since"]))
+    except (KeyError, ValueError, TypeError):
+        return Holder(UNREADABLE, "unknown", 0, 0.0), expired
     gone = holder.host == socket.gethostname() and not pid_alive(holder.pid)
-    return holder, gone or time.time() - touched > LEASE
+    return holder, gone or expired
 
 
 def claim_path(layout: Layout, asset: str, partition_key: str) -> Path:
