@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from vsc_assets.catalog.artifacts import CATALOG, DISC21_SOURCES
 from vsc_assets.definitions import defs
@@ -18,13 +19,24 @@ def test_definitions_load():
     assert spec_artifacts | {"disc21_training_images", "vsc_query_videos", "vsc_reference_videos", "vsc_ground_truth"} <= keys
 
 
-def test_sets_are_partitioned_checked_and_retried():
+def test_sets_are_partitioned_checked_and_retried(tmp_path):
+    from vsc_assets.defs.assets import RETRY
+    from vsc_assets.layout import Layout
+    from vsc_assets.runs.instance import open_instance
+
     graph = defs.resolve_asset_graph()
     for name in DISC21_SETS:
         node = graph.get(dg.AssetKey(name))
         assert node.partitions_def.name == "disc21_sources"
         checks = {k.name for k in node.check_keys}
         assert checks == {"files_per_source", "decodable_256", "names_parse"}
+    # A step that raised is retried by the asset's policy; a run whose process died, by the instance.
+    for artifact in CATALOG.artifacts:
+        policy = defs.resolve_assets_def(artifact.name).op.retry_policy
+        assert policy == RETRY and policy.max_retries == 2 and policy.delay == 2
+    instance = open_instance(Layout(tmp_path))  # the shipped dagster.yaml
+    assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+    assert instance.run_retries_retry_on_asset_or_op_failure is False  # the policy above retries those, not whole runs
 
 
 def test_grey_sets_depend_on_their_colour_set():
@@ -83,7 +95,11 @@ def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
 
 
 def test_each_job_has_a_celery_twin_and_keeps_the_in_process_executor():
-    """The cluster extra is installed in CI: the `_cluster` jobs exist, and only they use Celery."""
+    """With the cluster extra (installed in CI) the `_cluster` jobs exist, and only they use Celery."""
+    from vsc_assets.defs.cluster import celery_executor
+
+    if celery_executor is None:
+        pytest.skip("dagster-celery is not installed (pip install -e '.[cluster]'): no *_cluster jobs to check")
     plain = {"disc21_sets", "reference_videos_job", "query_videos_job", "positive_pairs_job"}
     for name in plain:
         job = defs.resolve_job_def(name)

@@ -1,4 +1,5 @@
-"""8,000 sampled chains over varied images and every bundled font: not one exception."""
+"""Eight thousand sampled chains over varied images and every bundled font: not one exception, every family
+applied; and every bundled font draws its text."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def stress_images() -> list[Image.Image]:
 
 
 def stress_pool(folder) -> tuple:
-    """Pool images of odd shapes, small so the 20,000 chains stay quick: tiny, skinny, flat, natural."""
+    """Pool images of odd shapes, small so the chains stay quick: tiny, skinny, flat, natural."""
     folder.mkdir(parents=True, exist_ok=True)
     shapes = [(1, 1), (3, 200), (200, 3), (64, 64), (120, 90), (90, 160), (300, 200)]
     pool = []
@@ -72,24 +73,43 @@ def run_batch(job: StressJob, start: int) -> dict:
     return {"failures": failures, "fallbacks": fallbacks, "families": families}
 
 
-def test_every_font_renders_in_overlay_text_and_meme(materials):
-    photo = demo_image(5).convert("RGB").resize((300, 200))
+TEXTS = ([*range(0, 20)], [*range(20, 40)], [*range(40, 60)], [*range(80, 100)], [10])  # indices into each font's characters
+MOST = 0.8  # of its chains in which every bundled font must draw
+
+
+def test_every_font_draws_text_in_most_of_its_chains(materials):
+    """A font that fails becomes a recorded fallback and the chain goes on, so the test counts what
+    was drawn: pixels that changed under overlay_text, dark pixels in meme_format's white band."""
+    photo = Image.new("RGB", (300, 200), (200, 200, 200))
+    drew: dict[str, int] = {}
+    fallbacks: dict[str, list[str]] = {}
     for font in materials.fonts:
         ctx = ChainContext(materials)
-        for text in ([*range(0, 20)], [*range(80, 100)], [0]):
+        drawn = 0
+        for text in TEXTS:
             p = {"text": text, "font": font.name, "color": [9, 9, 9], "opacity": 1.0, "font_size": 0.9, "x_pos": 0.0, "y_pos": 0.0}
-            FAMILIES["overlay_text"].apply(photo, p, ctx)
+            drawn += int(np.asarray(FAMILIES["overlay_text"].apply(photo, p, ctx)).min() < 100)
         m = {"text": "aBcDeFgHiJ", "font": font.name, "opacity": 1.0, "text_color": [0, 0, 0], "caption_height": 300, "meme_bg_color": [255, 255, 255]}
-        FAMILIES["meme_format"].apply(photo, m, ctx)
+        meme = FAMILIES["meme_format"].apply(photo, m, ctx)
+        meme = np.asarray(meme)  # the band of 300 px over the 200 px photo, resized to 256x256: the top 60%
+        drawn += int(meme[: int(meme.shape[0] * 300 / 500) - 2].min() < 100)
+        drew[font.name] = drawn
+        fallbacks[font.name] = [f["reason"] for f in ctx.fallbacks]
+    chains = len(TEXTS) + 1
+    never = [f"{name}: {fallbacks[name]}" for name, n in drew.items() if n == 0]
+    assert not never, "fonts that never draw:\n" + "\n".join(never)
+    seldom = {name: f"{n}/{chains}" for name, n in drew.items() if n < MOST * chains}
+    assert not seldom, f"fonts that draw in fewer than {MOST:.0%} of their chains: {seldom}"
+    assert len(drew) == len(materials.fonts) > 0
 
 
 @pytest.mark.slow
-def test_stress_twenty_thousand_chains(materials, tmp_path):
+def test_stress_eight_thousand_chains(materials, tmp_path):
     job = StressJob(replace(materials, pool=stress_pool(tmp_path / "pool")))
     results = list(run_tasks(run_batch, job, range(0, CHAINS, BATCH), workers=2))
     failures = [f for r in results for f in r["failures"]]
     families = sum((r["families"] for r in results), Counter())
+    assert len(results) * BATCH == CHAINS
     assert not failures, "\n".join(failures[:20])
     assert set(families) == set(FAMILIES)
-    assert sum(len(r["failures"]) for r in results) == 0
-    assert sum(sum(r["families"].values()) for r in results) > CHAINS * 2
+    assert sum(families.values()) > CHAINS * 2
