@@ -48,3 +48,9 @@ def _job_description(built) -> str:
 
 
 defs = definitions_for(CATALOG)
+
+
+def definitions_of(catalog: Catalog, randomness: str = PUBLISHED) -> dg.Definitions:
+    """The Definitions that serve this catalog in this mode: the code location's own ``defs`` when
+    they are the ones it loads, else built for them."""
+    return defs if catalog is CATALOG and randomness == PUBLISHED else definitions_for(catalog, randomness)

@@ -151,6 +151,7 @@ def cmd_register(args) -> int:
 
 def cmd_backfill(args) -> int:
     from vsc_assets.runs.backfill import launch_backfill
+    from vsc_assets.runs.instance import added_lines
 
     layout = _layout(args)
     selection = _selection(args.select, layout)
@@ -159,9 +160,8 @@ def cmd_backfill(args) -> int:
         launched = launch_backfill(layout, selection, partitions, _asked(args))
     except ValueError as exc:
         raise UsageError(str(exc), "`vsc-assets register` prints the keys; --select assets of one partitioning") from None
-    for name, keys in launched.added.items():
-        if keys:
-            print(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
+    for line in added_lines(launched.added):
+        print(line)
     print(f"backfill {launched.backfill_id}: {', '.join(launched.assets)}, {', '.join(partitions) if partitions else 'every partition'}")
     if not launched.daemon_running:
         print(f"no dagster-daemon runs for {layout.dagster_home}: the backfill waits for one "

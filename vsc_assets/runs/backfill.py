@@ -22,11 +22,10 @@ from dagster._core.utils import make_new_backfill_id
 
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.catalog.partition_sizes import Asked
-from vsc_assets.definitions import definitions_for
-from vsc_assets.definitions import defs as catalog_defs
+from vsc_assets.definitions import definitions_of
 from vsc_assets.defs.liveness import LAUNCHED_BY_TAG
 from vsc_assets.layout import Layout
-from vsc_assets.runs.instance import open_instance, register_partitions
+from vsc_assets.runs.instance import added_lines, open_instance, register_partitions
 
 DAEMON_FRESH = 60.0  # seconds: an older heartbeat of the backfill daemon means none is running
 
@@ -58,7 +57,7 @@ def launch_backfill(
             raise ValueError(f"{', '.join(unknown)}: not a registered {name} key")
     backfill = PartitionBackfill.from_asset_partitions(
         backfill_id=make_new_backfill_id(),
-        asset_graph=(catalog_defs if catalog is CATALOG else definitions_for(catalog)).resolve_asset_graph(),
+        asset_graph=definitions_of(catalog).resolve_asset_graph(),
         partition_names=partitions,
         asset_selection=[dg.AssetKey(n) for n in names],
         backfill_timestamp=time.time(),

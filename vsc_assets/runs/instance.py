@@ -37,3 +37,12 @@ def register_partitions(
         if keys:
             instance.add_dynamic_partitions(name, keys)
     return added
+
+
+def added_lines(added: dict[str, list[str]], shown: int = 5) -> list[str]:
+    """What registering said, one line per partitions definition that got keys: how many, the first few."""
+    return [
+        f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:shown])}{' ...' if len(keys) > shown else ''}"
+        for name, keys in added.items()
+        if keys
+    ]

@@ -19,8 +19,7 @@ from vsc_assets import stopping
 from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.catalog.artifacts import CATALOG, UNPARTITIONED, Catalog
 from vsc_assets.catalog.claims import claim_path, holder_of
-from vsc_assets.definitions import defs as catalog_defs
-from vsc_assets.definitions import definitions_for
+from vsc_assets.definitions import definitions_of
 from vsc_assets.defs.assets import PLANNED_AT_TAG
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import default_workers
@@ -162,7 +161,7 @@ def materialize_missing(
     rebuild_stale: bool = False,
 ) -> RunSummary:
     # The code versions of the augmented sets name the randomness mode: its own Definitions for per_image.
-    defs = catalog_defs if catalog is CATALOG and randomness == PUBLISHED else definitions_for(catalog, randomness)
+    defs = definitions_of(catalog, randomness)
     planned_at = {}  # group -> when it was last seen to be done (a partition finished later by another is not redone)
     planned = time.time()
     instance, plan, complete, stale = prepare_runs(

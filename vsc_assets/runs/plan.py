@@ -12,7 +12,7 @@ from vsc_assets.builders.frames import adopt_old_frame_folders
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.layout import Layout
 from vsc_assets.defs.liveness import close_dead_runs
-from vsc_assets.runs.instance import open_instance, register_partitions
+from vsc_assets.runs.instance import added_lines, open_instance, register_partitions
 
 Echo = Callable[[str], None]
 Plan = dict[tuple, list[str]]  # (partitions definition or None, key or None) -> artifacts to (re)materialize
@@ -80,9 +80,8 @@ def prepare_runs(
     for note in adopt_old_frame_folders(layout):  # before planning: the checks look in the new folders
         echo(note)
     added = register_partitions(instance, layout, {"sources": sources_per_partition, "videos": videos_per_partition}, catalog)
-    for name, keys in added.items():
-        if keys:
-            echo(f"registered {len(keys)} new {name} partition(s): {', '.join(keys[:5])}{' ...' if len(keys) > 5 else ''}")
+    for line in added_lines(added):
+        echo(line)
     plan, complete, stale = plan_runs(instance, layout, selection, catalog, randomness, rebuild_stale)
     return instance, plan, complete, stale
 
