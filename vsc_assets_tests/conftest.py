@@ -25,6 +25,16 @@ def pytest_configure(config):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The soak test runs only when asked for by name (`pytest -m soak`): it takes about 10 minutes."""
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("soak") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("soak") is not None])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def no_ambient_settings(monkeypatch):
     """Tests choose their roots and instances; the caller's environment must not leak in."""

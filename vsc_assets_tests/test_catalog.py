@@ -9,7 +9,7 @@ import dagster as dg
 import pyarrow as pa
 from PIL import Image
 
-from vsc_assets.builders.writer import CheckSpec, FilesReport
+from vsc_assets.builders.writer import DIGESTS_SAMPLED, CheckSpec, FilesReport, outcomes
 from vsc_assets.catalog import artifacts, preflight, refresh
 from vsc_assets.catalog.artifacts import CATALOG, DISC21_IMAGES, DISC21_SOURCES, Artifact, BuildContext
 from vsc_assets.catalog.inputs import Need, disc21_listing, disc21_sources_in
@@ -35,19 +35,19 @@ def _build_thumbnails(artifact: Artifact, ctx: BuildContext) -> FilesReport:
     for source in disc21_sources_in(disc21_listing(ctx.layout), ctx.ids):
         try:
             with Image.open(source.path) as im:
-                target.write(f"{source.pid}.jpg", encode_jpeg(im.convert("RGB").resize((64, 64))))
-            rows.append({"name": f"{source.pid}.jpg", "pid": source.pid, "error": None})
+                digest = target.write(f"{source.pid}.jpg", encode_jpeg(im.convert("RGB").resize((64, 64))))
+            rows.append({"name": f"{source.pid}.jpg", "name_blake2b": digest, "pid": source.pid, "error": None})
         except OSError as exc:
-            rows.append({"name": None, "pid": source.pid, "error": str(exc)})
+            rows.append({"name": None, "name_blake2b": None, "pid": source.pid, "error": str(exc)})
     names = [r["name"] for r in rows if r["name"]]
     written = writer.finish(rows, SCHEMA, names)
     passed = all((writer.folder / n).is_file() for n in names)
-    return FilesReport(len(names), time.perf_counter() - started, written.manifest, {THUMBS_EXIST.name: THUMBS_EXIST.outcome(passed)})
+    return FilesReport(len(names), time.perf_counter() - started, written.manifest, outcomes(THUMBS_EXIST.outcome(passed), written.digests))
 
 
 THUMBNAILS = Artifact(
     name="disc21_thumbnails", group=artifacts.DISC21, partitioning=DISC21_SOURCES, deps=(DISC21_IMAGES.name,),
-    needs=(Need.DISC21_IMAGES,), checks=(THUMBS_EXIST,), build=_build_thumbnails, version="1",
+    needs=(Need.DISC21_IMAGES,), checks=(THUMBS_EXIST, DIGESTS_SAMPLED), build=_build_thumbnails, version="1",
     folder=lambda layout, key: layout.images_dir / "thumbnails", count=lambda a, layout: len(list(a.folder(layout, None).glob("*.jpg"))),
     description="Made up by the test: a 64 px thumbnail of every DISC21 source.",
 )  # fmt: skip
@@ -59,7 +59,7 @@ def test_the_declaration_alone_makes_the_asset_its_checks_and_its_job():
     dg.Definitions.validate_loadable(defs)
     node = defs.resolve_asset_graph().get(dg.AssetKey(THUMBNAILS.name))
     assert node.partitions_def.name == DISC21_SOURCES.name
-    assert {k.name for k in node.check_keys} == {THUMBS_EXIST.name}
+    assert {k.name for k in node.check_keys} == {THUMBS_EXIST.name, DIGESTS_SAMPLED.name}
     assert node.parent_keys == {dg.AssetKey(DISC21_IMAGES.name)}
     job = defs.resolve_job_def(DISC21_SOURCES.job)
     assert dg.AssetKey(THUMBNAILS.name) in job.asset_layer.executable_asset_keys

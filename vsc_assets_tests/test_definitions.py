@@ -29,7 +29,7 @@ def test_sets_are_partitioned_checked_and_retried(tmp_path):
         node = graph.get(dg.AssetKey(name))
         assert node.partitions_def.name == "disc21_sources"
         checks = {k.name for k in node.check_keys}
-        assert checks == {"files_per_source", "decodable_256", "names_parse"}
+        assert checks == {"files_per_source", "decodable_256", "names_parse", "digests_sampled"}
     # A step that raised is retried by the asset's policy; a run whose process died, by the instance.
     for artifact in CATALOG.artifacts:
         policy = defs.resolve_assets_def(artifact.name).op.retry_policy
@@ -69,7 +69,7 @@ def test_vsc_assets_are_partitioned_by_video_ranges():
         assert graph.get(dg.AssetKey(name)).partitions_def.name == pdef
     pairs = graph.get(dg.AssetKey("positive_pairs"))
     assert pairs.partitions_def is None and dg.AssetKey("pair_frames") in pairs.parent_keys
-    assert {k.name for k in pairs.check_keys} == {"pair_files_exist", "pickles_match_folders"}
+    assert {k.name for k in pairs.check_keys} == {"pair_files_exist", "pickles_match_folders", "digests_sampled"}
 
 
 def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp_path):

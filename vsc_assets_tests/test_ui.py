@@ -107,11 +107,14 @@ def test_asset_graph_partitions_and_preview(webserver, tmp_path):
             preview_row.first.get_by_text("[Show Markdown]").click()
             image = page.locator('img[src^="data:image/jpeg;base64"]').first
             expect(image).to_be_visible(timeout=WAIT_MS)
-            # 5 tiles a row of at least 128 px, each with its families as a caption beneath.
+            # The event's small sheet: 10 tiles of 96 px, 5 a row, each with its families as a caption beneath.
             width, height = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-            assert width >= 5 * 128 and height > 4 * 128
+            assert width == 5 * 96 and height > 2 * 96
             page.screenshot(path=str(tmp_path / "preview.png"))
             page.get_by_role("button", name="Close").click()
+            # ... and the path of the full sheet, which stays a file.
+            sheet_row = page.locator("tr", has=page.get_by_text("preview_file", exact=True)).first
+            expect(sheet_row.get_by_text("previews/train_v1_s27_all/")).to_be_visible(timeout=WAIT_MS)
 
             # The family counts are a table in the event's metadata, shown as one, not raw JSON.
             counts_row = page.locator("tr", has=page.get_by_text("family_counts", exact=True)).first

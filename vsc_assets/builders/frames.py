@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 from PIL import Image
 
-from vsc_assets.builders.writer import CheckOutcome, CheckSpec, PartitionWriter, Progress, Target, outcomes
+from vsc_assets.builders.summary import Summary, skipped_files
+from vsc_assets.builders.writer import DIGESTS_SAMPLED, CheckOutcome, CheckSpec, PartitionWriter, Progress, Target, outcomes
 from vsc_assets.constants import JPEG_QUALITY
+from vsc_assets.io.digests import digest_column
+from vsc_assets.io.contact_sheet import Preview
 from vsc_assets.io.images import encode_jpeg, jpeg_problems
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import run_tasks
@@ -29,9 +32,10 @@ FRAMES_SCHEMA = pa.schema(
         ("error", pa.string()),
     ]
 )
+NAME_DIGEST = digest_column("name")
 FRAME_COUNT = CheckSpec("frame_count_matches_duration", "one frame per second k <= duration - 1 for every readable video")
 FRAMES_DECODABLE = CheckSpec("frames_decodable", "every frame a decodable JPEG")
-FRAME_CHECKS = (FRAME_COUNT, FRAMES_DECODABLE)
+FRAME_CHECKS = (FRAME_COUNT, FRAMES_DECODABLE, DIGESTS_SAMPLED)
 
 
 def frame_name(video_id: str, k: int) -> str:
@@ -80,7 +84,7 @@ def adopt_old_frame_folders(layout: Layout) -> list[str]:
 def extract_video_frames(target: Target, path: Path) -> list[dict]:
     """Write {id}_{k}.jpg for every second k of one video; all of them or none."""
     video_id = path.stem
-    base = {"video_id": video_id, "k": None, "name": None, "frame_time": None, "duration": None}
+    base = {"video_id": video_id, "k": None, "name": None, NAME_DIGEST: None, "frame_time": None, "duration": None}
     try:
         info = probe_video(path)
         seconds = one_second_times(info.duration)
@@ -100,8 +104,8 @@ def extract_video_frames(target: Target, path: Path) -> list[dict]:
         return [{**base, "error": exc.reason}]
     rows = []
     for k in seconds:
-        target.write(frame_name(video_id, k), encoded[k])
-        rows.append({**base, "k": k, "name": frame_name(video_id, k), "frame_time": times[k], "duration": float(info.duration), "error": None})
+        digest = target.write(frame_name(video_id, k), encoded[k])
+        rows.append({**base, "k": k, "name": frame_name(video_id, k), NAME_DIGEST: digest, "frame_time": times[k], "duration": float(info.duration), "error": None})
     return rows
 
 
@@ -114,9 +118,12 @@ class VideoReport:
     seconds: float
     bad_inputs: list[dict]
     manifest: Path
-    preview: bytes | None
+    preview: Preview | None
     checks: dict[str, CheckOutcome]
-    notes: list[str] = field(default_factory=list)  # e.g. an old-layout folder adopted
+
+    @property
+    def summary(self) -> Summary:
+        return Summary.of(self.files, "files", skipped_files(self.bad_inputs), None, self.manifest, self.seconds)
 
     @property
     def per_second(self) -> float:
@@ -176,5 +183,5 @@ def build_frames_partition(
         bad_inputs=bad_videos(rows),
         manifest=written.manifest,
         preview=written.preview,
-        checks=outcomes(check_frame_counts(writer.folder, rows), check_decodable(writer.folder, names)),
+        checks=outcomes(check_frame_counts(writer.folder, rows), check_decodable(writer.folder, names), written.digests),
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from vsc_assets.builders.sets import SetReport, finish_set
+from vsc_assets.builders.sets import NAME_DIGEST, SetReport, finish_set
 from vsc_assets.builders.writer import PartitionWriter, Progress, Target
 from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.io.images import encode_jpeg, verified_size
@@ -22,19 +22,19 @@ class GreyTask:
     target: Target
 
 
-def greyscale_files(task: GreyTask, names: list[str]) -> list[tuple[str | None, int | None]]:
+def greyscale_files(task: GreyTask, names: list[str]) -> list[tuple[str | None, str | None, int | None]]:
     """Convert each colour file to single-channel L, then decode it back from disk in full;
-    returns (error or None, size of the verified file or None) per name."""
+    returns (error or None, digest of the written file or None, size of the verified file or None) per name."""
     results = []
     for name in names:
         try:
             with Image.open(task.colour_dir / name) as im:
                 grey = im.convert("L")
-            task.target.write(name, encode_jpeg(grey))
+            digest = task.target.write(name, encode_jpeg(grey))
         except OSError as exc:
-            results.append((f"{task.colour_dir / name}: {exc}", None))
+            results.append((f"{task.colour_dir / name}: {exc}", None, None))
             continue
-        results.append((None, verified_size(task.target.folder / name, (OUTPUT_SIZE, OUTPUT_SIZE), "L")))
+        results.append((None, digest, verified_size(task.target.folder / name, (OUTPUT_SIZE, OUTPUT_SIZE), "L")))
     return results
 
 
@@ -62,8 +62,8 @@ def build_grey_partition(
         zip(batches, run_tasks(greyscale_files, task, [[r["name"] for r in b] for b in batches], workers)),
         start=1,
     ):
-        for row, (error, size) in zip(batch, results):
-            rows.append({**row, "error": error} if error else row)
+        for row, (error, digest, size) in zip(batch, results):
+            rows.append({**row, NAME_DIGEST: digest, "error": error})
             if size is not None:
                 verified[row["name"]] = size
         if progress:

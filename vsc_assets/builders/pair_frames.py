@@ -14,8 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 from PIL import Image
 
-from vsc_assets.builders.writer import PartitionWriter, Progress, Target
+from vsc_assets.builders.summary import Summary, skipped_rows
+from vsc_assets.builders.writer import DIGESTS_SAMPLED, CheckOutcome, PartitionWriter, Progress, Target, outcomes
 from vsc_assets.constants import JPEG_QUALITY
+from vsc_assets.io.digests import digest_column
 from vsc_assets.io.images import encode_jpeg
 from vsc_assets.pairs.ground_truth import GtRow
 from vsc_assets.pairs.rule import pair_times
@@ -37,24 +39,27 @@ CANDIDATE_SCHEMA = pa.schema(
     ]
 )
 CANDIDATE_FILES = ("query_file", "ref_file")  # the manifest columns that name its files
+PAIR_FRAME_CHECKS = (DIGESTS_SAMPLED,)
 PAST_END = "past the end of"  # how a pair whose frame lies after its video's end is reported
 
 
-def stage_video_times(target: Target, task: tuple[Path, list[tuple[float, str]]]) -> dict[str, str | None]:
-    """Decode the frames on screen at the given times of one video; file name -> error or None."""
+Outcome = tuple[str | None, str | None]  # (error, digest): one of them is None
+
+
+def stage_video_times(target: Target, task: tuple[Path, list[tuple[float, str]]]) -> dict[str, Outcome]:
+    """Decode the frames on screen at the given times of one video; file name -> (error, digest)."""
     path, wanted = task
     try:
         info = probe_video(path)
         times = [t for t, _ in wanted]
-        done: dict[str, str | None] = {}
+        done: dict[str, str] = {}
         for positions, frame in frames_at(info, times):
             data = encode_jpeg(Image.fromarray(frame), JPEG_QUALITY)
             for p in positions:
-                target.write(wanted[p][1], data)
-                done[wanted[p][1]] = None
-        return {name: done.get(name, "frame could not be decoded") for _, name in wanted}
+                done[wanted[p][1]] = target.write(wanted[p][1], data)
+        return {name: (None, done[name]) if name in done else ("frame could not be decoded", None) for _, name in wanted}
     except BadVideoError as exc:
-        return {name: exc.reason for _, name in wanted}
+        return {name: (exc.reason, None) for _, name in wanted}
 
 
 @dataclass
@@ -66,6 +71,12 @@ class StageReport:
     seconds: float
     manifest: Path
     skipped_pairs: list[dict] = field(default_factory=list)  # per ground-truth row: how many, and why
+    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> Summary:
+        total = len(self.skipped_rows) + sum(r["skipped"] for r in self.skipped_pairs)
+        return Summary.of(self.staged, "staged_pairs", skipped_rows(self.skipped_rows, self.skipped_pairs), total, self.manifest, self.seconds)
 
 
 def skipped_pairs_by_row(candidates: list[dict]) -> list[dict]:
@@ -141,16 +152,18 @@ def build_pair_frames_partition(
             if past is None:  # only frames that exist are decoded
                 per_video.setdefault(video_path(folders, "query", row.query_id), []).append((qt, qf))
                 per_video.setdefault(video_path(folders, "reference", row.ref_id), []).append((rt, rf))
-    errors: dict[str, str | None] = {}
+    staged_files: dict[str, Outcome] = {}
     tasks = sorted(per_video.items())
     for done, result in enumerate(run_tasks(stage_video_times, target, tasks, workers), start=1):
-        errors.update(result)
+        staged_files.update(result)
         if progress:
             progress(done, len(tasks))
     for c in candidates:
-        c["error"] = c["error"] or errors.get(c["query_file"]) or errors.get(c["ref_file"])
+        query, ref = staged_files.get(c["query_file"], (None, None)), staged_files.get(c["ref_file"], (None, None))
+        c["error"] = c["error"] or query[0] or ref[0]
+        c[digest_column("query_file")], c[digest_column("ref_file")] = (None, None) if c["error"] else (query[1], ref[1])
     staged = [c for c in candidates if not c["error"]]
-    written = writer.finish(candidates, CANDIDATE_SCHEMA, (name for name, error in errors.items() if error is None))
+    written = writer.finish(candidates, CANDIDATE_SCHEMA, (name for name, (error, _) in staged_files.items() if error is None))
     return StageReport(
         partition_key=writer.partition_key,
         candidates=len(candidates),
@@ -159,4 +172,5 @@ def build_pair_frames_partition(
         skipped_pairs=skipped_pairs_by_row(candidates),
         seconds=time.perf_counter() - started,
         manifest=written.manifest,
+        checks=outcomes(written.digests),
     )

@@ -15,12 +15,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 
-from vsc_assets.builders.pair_frames import CANDIDATE_SCHEMA, row_durations, skipped_pairs_by_row
-from vsc_assets.builders.writer import VERSION, CheckOutcome, CheckSpec, outcomes, with_version
-from vsc_assets.io.atomic import TEMP_PREFIX, write_bytes_atomic
-from vsc_assets.io.contact_sheet import contact_sheet
+from vsc_assets.builders.pair_frames import CANDIDATE_FILES, CANDIDATE_SCHEMA, row_durations, skipped_pairs_by_row
+from vsc_assets.builders.summary import Summary, skipped_rows
+from vsc_assets.builders.writer import DIGESTS_SAMPLED, VERSION, CheckOutcome, CheckSpec, check_digests, outcomes, with_version
+from vsc_assets.io.atomic import TEMP_PREFIX
+from vsc_assets.io.contact_sheet import Preview, write_preview
+from vsc_assets.io.digests import digest_column
 from vsc_assets.io.manifest import read_manifest, write_manifest
 from vsc_assets.pairs.ground_truth import GtRow
 from vsc_assets.pairs.rule import pair_times, shuffled_numbers
@@ -36,9 +39,12 @@ PAIR_SCHEMA = pa.schema(
         ("gt_row", pa.int64()),
         ("u", pa.int64()),
         ("query_path", pa.string()),
+        (digest_column("query_path"), pa.string()),
         ("ref_path", pa.string()),
+        (digest_column("ref_path"), pa.string()),
     ]
 )
+PAIR_FILES_COLUMNS = ("query_path", "ref_path")  # the table's columns that name its files
 # What was skipped: one row per pair whose frame can't be read, one per unusable ground-truth row (u null).
 PAIR_KEY_FIELDS = ("gt_row", "u", "query_id", "ref_id", "query_time", "ref_time")
 SKIPPED_SCHEMA = pa.schema([CANDIDATE_SCHEMA.field(name) for name in PAIR_KEY_FIELDS] + [("reason", pa.string())])
@@ -47,7 +53,7 @@ REF_PICKLE = "pull_gt_all_shuffle_r.pickle"
 
 PAIR_FILES = CheckSpec("pair_files_exist", "both files of every pair exist")
 PICKLES_MATCH = CheckSpec("pickles_match_folders", "each pickle maps every pair folder to its one file")
-PAIR_CHECKS = (PAIR_FILES, PICKLES_MATCH)
+PAIR_CHECKS = (PAIR_FILES, PICKLES_MATCH, DIGESTS_SAMPLED)
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,13 @@ class PairReport:
     manifest: Path  # every skipped pair and row, with its reason
     seconds: float
     table: Path
-    preview: bytes | None
+    preview: Preview | None
     checks: dict[str, CheckOutcome]
+
+    @property
+    def summary(self) -> Summary:
+        total = len(self.skipped_rows) + sum(r["skipped"] for r in self.skipped_pairs)
+        return Summary.of(self.pairs, "pairs", skipped_rows(self.skipped_rows, self.skipped_pairs), total, self.manifest, self.seconds)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -126,48 +137,52 @@ def build_positive_pairs(
             reason = "no pair fits inside the segment" if not pair_times(row) else "its query partition is not materialized"
         skipped.append({"row": row.row, "reason": reason})
     skipped.sort(key=lambda s: s["row"])
-    readable = sorted((c for c in candidates if not c["error"]), key=lambda c: (c["gt_row"], c["u"]))
-    lost = sorted((c for c in candidates if c["error"]), key=lambda c: (c["gt_row"], c["u"]))
-    skipped_rows = [{k: c[k] for k in PAIR_KEY_FIELDS} | {"reason": c["error"]} for c in lost] + [
+    staged_columns = [*CANDIDATE_FILES, *(digest_column(c) for c in CANDIDATE_FILES)]
+    frame = pd.DataFrame(candidates, columns=[*PAIR_KEY_FIELDS, *staged_columns, "error"])
+    frame = frame.astype({"gt_row": "int64", "u": "int64"}).sort_values(["gt_row", "u"], kind="stable")
+    lost = frame[frame["error"].notna()]
+    readable = frame[frame["error"].isna()].reset_index(drop=True)
+    skipped_rows = lost[[*PAIR_KEY_FIELDS, "error"]].rename(columns={"error": "reason"}).to_dict("records") + [
         {"gt_row": s["row"], "u": None, "query_id": None, "ref_id": None, "query_time": None, "ref_time": None, "reason": s["reason"]}
         for s in skipped
     ]
     write_manifest(paths.skipped_manifest, [{**r, VERSION: paths.version} for r in skipped_rows], with_version(SKIPPED_SCHEMA, paths.version))
     unreadable = len(candidates) - len(readable)
-    shuffled = shuffled_numbers(len(readable), base_seed, paths.name)
+    # Numbered in ground-truth order, each number's folder named by the seeded permutation.
+    folders = pd.Series(shuffled_numbers(len(readable), base_seed, paths.name), dtype="int64").astype(str)
+    table = readable.assign(
+        pair=range(len(readable)),
+        shuffled=folders.astype("int64"),
+        query_path="gt_query/" + folders + "/" + readable["query_id"] + ".jpg",
+        ref_path="gt_ref/" + folders + "/" + readable["ref_id"] + ".jpg",
+        # Each file is a link (or copy) of a staged frame: the digest its staging recorded.
+        **{digest_column(laid_out): readable[digest_column(staged)] for laid_out, staged in zip(PAIR_FILES_COLUMNS, CANDIDATE_FILES)},
+    )
 
     final = paths.final
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{final.name}-", dir=final.parent))
     try:
-        table, q_map, r_map = [], {}, {}
-        for n, c in enumerate(readable):
-            folder = str(int(shuffled[n]))
-            qname, rname = f"{c['query_id']}.jpg", f"{c['ref_id']}.jpg"
-            for sub, src, name in (("gt_query", c["query_file"], qname), ("gt_ref", c["ref_file"], rname)):
-                (work / sub / folder).mkdir(parents=True)
-                _link_or_copy(folder_of_row[c["gt_row"]] / src, work / sub / folder / name)
-            q_map[folder], r_map[folder] = qname, rname
-            table.append({
-                "pair": n, "shuffled": int(folder), "query_id": c["query_id"], "ref_id": c["ref_id"],
-                "query_time": c["query_time"], "ref_time": c["ref_time"], "gt_row": c["gt_row"], "u": c["u"],
-                "query_path": f"gt_query/{folder}/{qname}", "ref_path": f"gt_ref/{folder}/{rname}",
-            })  # fmt: skip
+        for c in table.itertuples(index=False):
+            staged_in = folder_of_row[c.gt_row]
+            for src, path in ((c.query_file, c.query_path), (c.ref_file, c.ref_path)):
+                (work / path).parent.mkdir(parents=True)
+                _link_or_copy(staged_in / src, work / path)
         (work / "gt_query").mkdir(exist_ok=True)
         (work / "gt_ref").mkdir(exist_ok=True)
-        (work / QUERY_PICKLE).write_bytes(pickle.dumps(q_map))
-        (work / REF_PICKLE).write_bytes(pickle.dumps(r_map))
-        write_manifest(work / paths.table, [{**r, VERSION: paths.version} for r in table], with_version(PAIR_SCHEMA, paths.version))
+        # Each pickle maps a pair's folder to its one file, as the training code reads them.
+        for pickle_name, column in ((QUERY_PICKLE, "query_path"), (REF_PICKLE, "ref_path")):
+            files = table[column].str.split("/")
+            (work / pickle_name).write_bytes(pickle.dumps(dict(zip(files.str[1], files.str[2]))))
+        write_manifest(work / paths.table, table[list(PAIR_SCHEMA.names)].assign(**{VERSION: paths.version}), with_version(PAIR_SCHEMA, paths.version))
         _swap_in(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    preview = _pair_preview(final, table[:8])
-    if preview:
-        write_bytes_atomic(paths.preview, preview, make_parents=True)
+    preview = _pair_preview(final, table.head(8).to_dict("records"), paths.preview)
     return PairReport(
         pairs=len(table),
-        rows_used=len({c["gt_row"] for c in readable}),
+        rows_used=readable["gt_row"].nunique(),
         skipped_rows=skipped,
         unreadable_pairs=unreadable,
         skipped_pairs=skipped_pairs_by_row(candidates),
@@ -190,11 +205,11 @@ def _swap_in(work: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _pair_preview(final: Path, table: list[dict]) -> bytes | None:
+def _pair_preview(final: Path, table: list[dict], sheet: Path) -> Preview | None:
     paths = [final / p for row in table for p in (row["query_path"], row["ref_path"])]
     captions = [f"pair {row['shuffled']}: {vid} at {t:.2f} s" for row in table
                 for vid, t in ((row["query_id"], row["query_time"]), (row["ref_id"], row["ref_time"]))]  # fmt: skip
-    return contact_sheet(paths, captions, columns=2) if paths else None
+    return write_preview(sheet, paths, captions, columns=2) if paths else None
 
 
 def check_pair_layout(final: Path, table_name: str) -> dict[str, CheckOutcome]:
@@ -211,4 +226,5 @@ def check_pair_layout(final: Path, table_name: str) -> dict[str, CheckOutcome]:
     return outcomes(
         PAIR_FILES.outcome(not missing, missing=missing[:20], missing_count=len(missing)),
         PICKLES_MATCH.outcome(not mismatched, mismatched=mismatched[:20]),
+        check_digests(final, table, PAIR_FILES_COLUMNS),
     )

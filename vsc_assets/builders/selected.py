@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from vsc_assets.builders.frames import FRAMES_SCHEMA, VideoReport, bad_videos, frame_preview
-from vsc_assets.builders.writer import CheckOutcome, CheckSpec, PartitionWriter
+from vsc_assets.builders.frames import FRAMES_SCHEMA, NAME_DIGEST, VideoReport, bad_videos, frame_preview
+from vsc_assets.builders.writer import DIGESTS_SAMPLED, CheckOutcome, CheckSpec, PartitionWriter, outcomes
 from vsc_assets.video.timing import middle_second
 
 SELECTED_FRAME = CheckSpec("selected_frame_exists", "exactly one selected frame per readable reference video")
-SELECTED_CHECKS = (SELECTED_FRAME,)
+SELECTED_CHECKS = (SELECTED_FRAME, DIGESTS_SAMPLED)
 
 
 def build_selected_partition(writer: PartitionWriter, frame_rows: list[dict], frames_dir: Path) -> VideoReport:
@@ -25,8 +25,8 @@ def build_selected_partition(writer: PartitionWriter, frame_rows: list[dict], fr
     for _, video_rows in sorted(by_video.items()):
         k = middle_second(sorted(r["k"] for r in video_rows))
         chosen = next(r for r in video_rows if r["k"] == k)
-        target.write(chosen["name"], (frames_dir / chosen["name"]).read_bytes())
-        rows.append(chosen)
+        digest = target.write(chosen["name"], (frames_dir / chosen["name"]).read_bytes())
+        rows.append({**chosen, NAME_DIGEST: digest})
     names = [r["name"] for r in rows if r["name"]]
     written = writer.finish(rows, FRAMES_SCHEMA, names, frame_preview(names))
     return VideoReport(
@@ -38,7 +38,7 @@ def build_selected_partition(writer: PartitionWriter, frame_rows: list[dict], fr
         bad_inputs=bad_videos(rows),
         manifest=written.manifest,
         preview=written.preview,
-        checks=check_selected(writer.folder, rows, frame_rows),
+        checks={**check_selected(writer.folder, rows, frame_rows), **outcomes(written.digests)},
     )
 
 

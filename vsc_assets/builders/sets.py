@@ -14,25 +14,31 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.augment.generate import SetJob, Source, output_name, render_source
 from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.record import record_json
-from vsc_assets.builders.writer import CheckOutcome, CheckSpec, PartitionWriter, Progress, Target, outcomes
+from vsc_assets.builders.summary import Summary, skipped_files
+from vsc_assets.builders.writer import DIGESTS_SAMPLED, CheckOutcome, CheckSpec, PartitionWriter, Progress, Target, outcomes
 from vsc_assets.constants import OUTPUT_SIZE, VARIANTS_PER_SOURCE
+from vsc_assets.io.contact_sheet import Preview
 from vsc_assets.io.images import BadImageError, jpeg_problems, load_rgb, verified_size
+from vsc_assets.io.digests import digest_column
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA
 from vsc_assets.keys import IdRange
 from vsc_assets.parallel import run_tasks
 
 NAME_RE = re.compile(r"^(\d+)_(\d+)\.jpg$")
+NAME_DIGEST = digest_column("name")
 
 FILES_PER_SOURCE = CheckSpec("files_per_source", f"{VARIANTS_PER_SOURCE} files for every readable source of the partition")
 DECODABLE_256 = CheckSpec("decodable_256", f"every file a decodable {OUTPUT_SIZE}x{OUTPUT_SIZE} JPEG of the set's mode")
 NAMES_PARSE = CheckSpec(
     "names_parse", "every file of the partition is named {pid}_{j}.jpg with a pid of its range, and listed in its manifest"
 )
-SET_CHECKS = (FILES_PER_SOURCE, DECODABLE_256, NAMES_PARSE)
+SET_CHECKS = (FILES_PER_SOURCE, DECODABLE_256, NAMES_PARSE, DIGESTS_SAMPLED)
 
 
 @dataclass
@@ -44,7 +50,7 @@ class SetReport:
     seconds: float
     bad_inputs: list[dict]
     manifest: Path
-    preview: bytes | None
+    preview: Preview | None
     family_counts: dict
     fallback_files: int
     checks: dict[str, CheckOutcome]
@@ -52,6 +58,17 @@ class SetReport:
     work_seconds: float = 0.0  # inside the per-source (or per-file) work; the rest is bookkeeping
     verified: dict[str, int] = field(default_factory=dict)  # files the workers decoded in full, by size
     randomness: str | None = None  # the mode the chains drew noise, shuffle and perspective in
+
+    @property
+    def summary(self) -> Summary:
+        return Summary.of(self.files, "files", skipped_files(self.bad_inputs), None, self.manifest, self.seconds)
+
+    @property
+    def family_table(self) -> pd.DataFrame:
+        """How often each family was applied: files whose chain applied it, and their share of the chains."""
+        table = pd.DataFrame({"family": list(self.family_counts), "files": list(self.family_counts.values())}, columns=["family", "files"])
+        table["share"] = (table["files"] / max(self.chains, 1)).round(4)
+        return table.sort_values("files", ascending=False, kind="stable").reset_index(drop=True)
 
     @property
     def bookkeeping_seconds(self) -> float:
@@ -137,11 +154,11 @@ def augment_source(task: SetTask, source: Source) -> list[dict]:
     try:
         image, info = load_rgb(source.path)
     except BadImageError as exc:
-        return [{**base, "name": None, "variant": None, "record": None, "error": exc.reason}]
+        return [{**base, "name": None, NAME_DIGEST: None, "variant": None, "record": None, "error": exc.reason}]
     rows = []
     for name, data, record in render_source(task.job, source, image, info):
-        task.target.write(name, data)
-        rows.append({**base, "name": name, "variant": record["variant"], "record": record_json(record), "error": None})
+        digest = task.target.write(name, data)
+        rows.append({**base, "name": name, NAME_DIGEST: digest, "variant": record["variant"], "record": record_json(record), "error": None})
     return rows
 
 
@@ -230,7 +247,7 @@ def finish_set(
         preview=written.preview,
         family_counts=dict(sorted(families.items())),
         fallback_files=fallback_files,
-        checks=run_checks(writer.folder, rows, mode, pid_range, verified),
+        checks={**run_checks(writer.folder, rows, mode, pid_range, verified), **outcomes(written.digests)},
         chains=chains,
         work_seconds=work_seconds,
         verified=verified,

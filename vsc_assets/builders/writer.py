@@ -9,6 +9,7 @@ a file, and writing the same partition again is always safe.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -18,7 +19,9 @@ import pyarrow.parquet as pq
 
 from vsc_assets import stopping
 from vsc_assets.io.atomic import remove_stale_temps, temp_dir_for, write_bytes_atomic
-from vsc_assets.io.contact_sheet import contact_sheet
+from vsc_assets.io.contact_sheet import Preview, write_preview
+from vsc_assets.io.digests import ALGORITHM, digest_column, digest_of, file_problem
+from vsc_assets.builders.summary import Summary, skipped_files
 from vsc_assets.io.manifest import write_manifest
 from vsc_assets.layout import Layout
 
@@ -56,8 +59,10 @@ class Target:
     folder: Path
     temp_dir: Path | None = None
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes) -> str:
+        """Writes ``name``; returns the digest of what was written, for its manifest row."""
         write_bytes_atomic(self.folder / name, data, temp_dir=self.temp_dir)
+        return digest_of(data)
 
 
 @dataclass
@@ -69,15 +74,33 @@ class FilesReport:
     manifest: Path
     checks: dict[str, CheckOutcome]
     bad_inputs: list[dict] = field(default_factory=list)  # {file, reason}
-    preview: bytes | None = None
-    notes: list[str] = field(default_factory=list)
+    preview: Preview | None = None
+
+    @property
+    def summary(self) -> Summary:
+        return Summary.of(self.files, "files", skipped_files(self.bad_inputs), None, self.manifest, self.seconds)
 
 
 @dataclass(frozen=True)
 class Written:
     manifest: Path
-    preview: bytes | None
+    preview: Preview | None
     pruned: int
+    digests: CheckOutcome  # DIGESTS_SAMPLED, on a sample of what was just written
+
+
+DIGEST_SAMPLE = 20  # files of a partition read back for its digest check; `vsc-assets verify` reads them all
+DIGESTS_SAMPLED = CheckSpec(
+    "digests_sampled", f"{DIGEST_SAMPLE} files of the partition, drawn at random, read back match the {ALGORITHM} digests its manifest records"
+)
+
+
+def check_digests(folder: Path, rows: list[dict], name_columns: tuple[str, ...], sample: int = DIGEST_SAMPLE) -> CheckOutcome:
+    """Reads back a random sample of a partition's files and compares each with its manifest digest."""
+    listed = [(r[c], r.get(digest_column(c))) for r in rows if not r.get("error") for c in name_columns if r.get(c)]
+    drawn = random.Random().sample(listed, min(sample, len(listed)))  # a fresh sample each time: the check is not part of the data
+    wrong = [f"{name}: {problem}" for name, digest in drawn if (problem := file_problem(folder / name, digest))]
+    return DIGESTS_SAMPLED.outcome(not wrong, sampled=len(drawn), of=len(listed), wrong=wrong)
 
 
 class PartitionWriter:
@@ -119,17 +142,28 @@ class PartitionWriter:
         happens after a stop, or once a safety net under the work (its claim) gave way."""
         stopping.check()
         _release(self._target.temp_dir if self._target else None)
+        undigested = [r[c] for r in rows if not r.get("error") for c in self.name_columns if r.get(c) and not r.get(digest_column(c))]
+        if undigested:
+            raise ValueError(f"{self.asset} {self.partition_key}: {len(undigested)} file(s) without a digest, e.g. {undigested[0]}")
         pruned = _prune(self.folder, names_listed(self.manifest, self.name_columns), set(written))
+        schema = with_digests(schema, self.name_columns)
         write_manifest(self.manifest, [{**row, VERSION: self.version} for row in rows], with_version(schema, self.version))
         sheet = None
         if preview:
-            sheet = contact_sheet([self.folder / n for n, _ in preview], [c for _, c in preview], columns=columns)
-            write_bytes_atomic(self.preview_path, sheet, make_parents=True)
-        return Written(self.manifest, sheet, pruned)
+            sheet = write_preview(self.preview_path, [self.folder / n for n, _ in preview], [c for _, c in preview], columns)
+        return Written(self.manifest, sheet, pruned, check_digests(self.folder, rows, self.name_columns))
 
 
 VERSION = "version"  # the manifest column naming the recipe version that made each file
 _VERSION_KEY = b"vsc_assets.version"  # the same, in the manifest's metadata (an empty manifest has no row)
+
+
+def with_digests(schema: pa.Schema, name_columns: tuple[str, ...]) -> pa.Schema:
+    """A manifest's schema with a digest column beside each column that names a file."""
+    for column in name_columns:
+        if digest_column(column) not in schema.names:
+            schema = schema.insert(schema.get_field_index(column) + 1, pa.field(digest_column(column), pa.string()))
+    return schema
 
 
 def with_version(schema: pa.Schema, version: str) -> pa.Schema:

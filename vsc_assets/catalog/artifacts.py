@@ -20,11 +20,14 @@ from typing import Callable, Sequence, Union
 import pyarrow.parquet as pq
 
 from vsc_assets.augment.families import PUBLISHED
-from vsc_assets.builders.frames import FRAME_CHECKS, VideoReport, adopt_old_frame_folders, build_frames_partition
+from vsc_assets.builders.frames import FRAME_CHECKS, VideoReport, build_frames_partition
 from vsc_assets.builders.grey import build_grey_partition
-from vsc_assets.builders.pair_frames import CANDIDATE_FILES, StageReport, build_pair_frames_partition
+from vsc_assets.builders.pair_frames import CANDIDATE_FILES, PAIR_FRAME_CHECKS, StageReport, build_pair_frames_partition
 from vsc_assets.builders.pair_table import (
     PAIR_CHECKS,
+    PAIR_FILES_COLUMNS,
+    QUERY_PICKLE,
+    REF_PICKLE,
     PairPaths,
     PairReport,
     Staged,
@@ -135,6 +138,9 @@ class Artifact:
     name_columns: tuple[str, ...] = ("name",)  # the manifest columns that name its files
     eager: bool = False  # rebuilt by the automation once its upstream changed
     kinds: tuple[str, ...] = ("jpeg", "parquet")
+    # The table that lists its files with their digests, when not its partitions' manifests (the pair table).
+    files_table: Callable[[Layout], Path] | None = None
+    bookkeeping: frozenset[str] = frozenset()  # files of its folder that no table lists (the pickles, the table)
 
     @property
     def job(self) -> str:
@@ -157,6 +163,14 @@ class Artifact:
         rows = pq.read_table(manifest, columns=[*self.name_columns, "error"]).to_pylist()
         folder = self.folder(layout, key)
         return [folder / r[c] for r in rows if not r["error"] for c in self.name_columns if r[c]]
+
+    def file_tables(self, layout: Layout) -> list[tuple[str | None, Path]]:
+        """(key, table) of each partition whose files are listed with their digests: its manifest, or the one table."""
+        if self.files_table is not None:
+            table = self.files_table(layout)
+            return [(None, table)] if table.is_file() else []
+        folder = layout.manifests_dir(self.name)
+        return [(p.stem, p) for p in sorted(folder.glob("*.parquet"))] if folder.is_dir() else []
 
     def made_by(self, layout: Layout, key: str | None) -> str | None:
         """The recipe version a partition's manifest names; None without a manifest."""
@@ -265,11 +279,8 @@ def frames(kind: str, partitioning: Partitioning, videos: InputSpec, need: Need)
     """docs/recipe.md artifact 3: one full-resolution frame per second of every video of a kind."""
 
     def build(artifact: Artifact, ctx: BuildContext) -> VideoReport:
-        notes = adopt_old_frame_folders(ctx.layout)
         found = inputs.videos(ctx.layout, kind).in_range(ctx.ids)
-        report = build_frames_partition(artifact.writer(ctx), found, ctx.workers, ctx.progress)
-        report.notes[:0] = notes
-        return report
+        return build_frames_partition(artifact.writer(ctx), found, ctx.workers, ctx.progress)
 
     return Artifact(
         name=f"{kind}_frames", group=VSC, partitioning=partitioning, deps=(videos.name,), needs=(need,),
@@ -288,10 +299,7 @@ REFERENCE_FRAMES = frames("reference", REFERENCE_VIDEOS, REFERENCE_VIDEO_FILES, 
 
 def _build_selected(artifact: Artifact, ctx: BuildContext) -> VideoReport:
     rows = inputs.upstream_rows(ctx.layout, REFERENCE_FRAMES.name, ctx.key)
-    notes = adopt_old_frame_folders(ctx.layout)
-    report = build_selected_partition(artifact.writer(ctx), rows, REFERENCE_FRAMES.folder(ctx.layout, ctx.key))
-    report.notes[:0] = notes
-    return report
+    return build_selected_partition(artifact.writer(ctx), rows, REFERENCE_FRAMES.folder(ctx.layout, ctx.key))
 
 
 SELECTED_FRAMES = Artifact(
@@ -334,7 +342,7 @@ def _build_pair_frames(artifact: Artifact, ctx: BuildContext) -> StageReport:
 PAIR_FRAMES = Artifact(
     name="pair_frames", group=VSC, partitioning=QUERY_VIDEOS,
     deps=(QUERY_VIDEO_FILES.name, REFERENCE_VIDEO_FILES.name, GROUND_TRUTH.name), needs=(Need.GROUND_TRUTH,),
-    checks=(), build=_build_pair_frames, folder=lambda layout, key: layout.pair_frames_dir(key),
+    checks=PAIR_FRAME_CHECKS, build=_build_pair_frames, folder=lambda layout, key: layout.pair_frames_dir(key),
     count=_count_staged, name_columns=CANDIDATE_FILES, version=PAIR_FRAMES_VERSION, inspect=finished.pair_frames,
     description="The frames of every candidate pair whose query is in this partition, seeked by timestamp.",
 )  # fmt: skip
@@ -354,10 +362,13 @@ def _build_positive_pairs(artifact: Artifact, ctx: BuildContext) -> PairReport:
     return build_positive_pairs(paths, staged, rows, rejected, inputs.video_folders(layout), ctx.base_seed)
 
 
+PAIRS_NAME = "positive_pairs"
 POSITIVE_PAIRS = Artifact(
-    name="positive_pairs", group=VSC, partitioning=None, deps=(PAIR_FRAMES.name,), needs=(Need.GROUND_TRUTH,),
+    name=PAIRS_NAME, group=VSC, partitioning=None, deps=(PAIR_FRAMES.name,), needs=(Need.GROUND_TRUTH,),
     checks=PAIR_CHECKS, build=_build_positive_pairs, folder=lambda layout, key: layout.pairs_dir, count=_count_pairs,
-    version=PAIRS_VERSION, inspect=finished.pair_table,
+    version=PAIRS_VERSION, inspect=finished.pair_table, name_columns=PAIR_FILES_COLUMNS,
+    files_table=lambda layout: layout.pairs_dir / table_name(PAIRS_NAME),
+    bookkeeping=frozenset({QUERY_PICKLE, REF_PICKLE, table_name(PAIRS_NAME)}),
     eager=True,  # rebuilt once the pair frames of any query partition change, after all in-flight ones finish
     description="docs/recipe.md artifact 6: numbered pairs in ground-truth order, permuted with a seeded generator, in the training layout.",
 )  # fmt: skip

@@ -10,7 +10,7 @@ from vsc_assets.builders.frames import check_decodable, check_frame_counts
 from vsc_assets.builders.pair_table import check_pair_layout, table_name
 from vsc_assets.builders.selected import check_selected
 from vsc_assets.builders.sets import run_checks
-from vsc_assets.builders.writer import FilesReport, outcomes
+from vsc_assets.builders.writer import FilesReport, check_digests, outcomes
 from vsc_assets.catalog import inputs
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.keys import IdRange
@@ -23,7 +23,8 @@ def _rows(artifact, ctx) -> list[dict]:
 def _report(artifact, ctx, rows: list[dict], checks, file_key: str = "file") -> FilesReport:
     good = [r for r in rows if not r.get("error")]
     bad = [{"file": r.get(file_key) or r.get("video_id"), "reason": r["error"]} for r in rows if r.get("error")]
-    return FilesReport(len(good), 0.0, ctx.layout.manifest_path(artifact.name, ctx.key), checks, bad)
+    digests = check_digests(artifact.folder(ctx.layout, ctx.key), rows, artifact.name_columns)
+    return FilesReport(len(good), 0.0, ctx.layout.manifest_path(artifact.name, ctx.key), {**checks, **outcomes(digests)}, bad)
 
 
 def augmented_set(mode: str, pid_offset: int = 0):

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 from vsc_assets import progress, stopping
 from vsc_assets.augment.families import PUBLISHED, RANDOMNESS
@@ -160,7 +161,7 @@ def cmd_backfill(args) -> int:
         launched = launch_backfill(layout, selection, partitions, _asked(args))
     except ValueError as exc:
         raise UsageError(str(exc), "`vsc-assets register` prints the keys; --select assets of one partitioning") from None
-    for line in added_lines(launched.added):
+    for line in [*launched.notes, *added_lines(launched.added)]:
         print(line)
     print(f"backfill {launched.backfill_id}: {', '.join(launched.assets)}, {', '.join(partitions) if partitions else 'every partition'}")
     if not launched.daemon_running:
@@ -168,6 +169,41 @@ def cmd_backfill(args) -> int:
               "(`dagster-daemon run -w workspace.yaml` or `dagster dev`, with DAGSTER_HOME and VSC_ROOT set)")
     print(json.dumps({"backfill_id": launched.backfill_id}))
     return 0
+
+
+VERIFY_SHOWN = 3  # problems named per artifact; the list file has them all
+
+
+def cmd_verify(args) -> int:
+    from vsc_assets.catalog.verify import verify, write_problem_list
+
+    layout = _layout(args)
+    if not 0 < args.sample <= 1:
+        raise UsageError(f"--sample {args.sample}: a fraction of the files, more than 0 and at most 1")
+    files_root = Path(args.files).expanduser().resolve() if args.files else None
+    if files_root is not None and not files_root.is_dir():
+        raise UsageError(f"--files {files_root}: not a folder", "give the root of the copy: the folder that holds its images/ and data/")
+    selection = _selection(args.select, layout) if args.select else list(CATALOG.names)
+    where = files_root or layout.root
+    print(f"verifying the files under {where} against the manifests under {layout.root}"
+          + (f", a sample of {args.sample:g}" if args.sample < 1 else ""), file=sys.stderr)
+    found = verify(layout, selection, CATALOG, files_root, args.sample, progress.TerminalLine())
+    problems = [p for v in found for p in v.problems]
+    for v in found:
+        if not v.partitions:
+            continue
+        counts = ", ".join(f"{n} {kind}" for kind, n in v.counts().items()) or "all as written"
+        print(f"{v.artifact}: {v.read} of {v.listed} listed files read, {v.partitions} partition(s), {v.seconds:.1f} s: {counts}")
+        for p in v.problems[:VERIFY_SHOWN]:
+            print(f"    {p.partition}: {p.path}: {p.kind}")
+        if len(v.problems) > VERIFY_SHOWN:
+            print(f"    ... and {len(v.problems) - VERIFY_SHOWN} more")
+    listed = None
+    if problems:
+        listed = write_problem_list(problems, Path(args.list) if args.list else layout.root / "verify")
+        print(f"{len(problems)} problem(s); the full list: {listed}")
+    print(json.dumps({"files_read": sum(v.read for v in found), "problems": len(problems), "list": str(listed) if listed else None}))
+    return 1 if problems else 0
 
 
 def cmd_bench(args) -> int:
@@ -339,6 +375,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--select", metavar="ASSETS", help=f"comma-separated assets, of: {', '.join(CATALOG.names)} (default: every one whose inputs exist)"
     )
     backfill.add_argument("--partitions", metavar="KEYS", help="comma-separated keys of one partitioning (default: every key)")
+    check = with_root(
+        sub.add_parser(
+            "verify",
+            help="reread the files and compare them with the digests their manifests record",
+            description=(
+                "Reread every file the selected artifacts' manifests list (or a random fraction) and compare it with "
+                "the BLAKE2b digest recorded when it was written. Reports, per artifact and partition, the files that "
+                "are missing, changed or in no manifest; names the first few and writes the full list to a file. "
+                "Exit 0 when every file is as written, 1 when a problem was found, 2 for a usage error."
+            ),
+        )
+    )
+    check.add_argument("--select", metavar="ASSETS", help=f"comma-separated assets, of: {', '.join(CATALOG.names)} (default: all)")
+    check.add_argument("--sample", type=float, default=1.0, metavar="F", help="read a random fraction F of the listed files (default 1: all)")
+    check.add_argument("--files", metavar="DIR", help="check a copy of the root's tree at DIR instead (manifests still from --root)")
+    check.add_argument("--list", metavar="PATH", help="where the full list of problems goes: a file, or a folder (default <root>/verify/)")
     worker = sub.add_parser(
         "worker",
         help="start a Celery worker for the *_cluster jobs (pip install -e '.[cluster]')",
@@ -378,7 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # argparse: "error: ..." and exit 2 on a wrong command line
-    handler = {"materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "backfill": cmd_backfill, "bench": cmd_bench, "worker": cmd_worker}
+    handler = {
+        "materialize": cmd_materialize, "demo": cmd_demo, "register": cmd_register, "backfill": cmd_backfill,
+        "verify": cmd_verify, "bench": cmd_bench, "worker": cmd_worker,
+    }  # fmt: skip
     previous = None
     if args.command in ("materialize", "demo", "worker"):
         stopping.reset()

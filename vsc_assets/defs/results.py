@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from vsc_assets import progress
 from vsc_assets.stopping import Stopped
@@ -14,12 +16,13 @@ from vsc_assets.builders.frames import VideoReport
 from vsc_assets.builders.pair_frames import StageReport
 from vsc_assets.builders.pair_table import PairReport
 from vsc_assets.builders.sets import SetReport
+from vsc_assets.builders.summary import Summary
 from vsc_assets.builders.writer import CheckOutcome, FilesReport
 from vsc_assets.catalog.artifacts import Report
 from vsc_assets.defs.liveness import LAUNCHED_BY_TAG
 from vsc_assets.defs.resources import celery_worker_name
 from vsc_assets.errors import InputError
-from vsc_assets.io.contact_sheet import markdown_image
+from vsc_assets.io.contact_sheet import Preview, markdown_image
 
 
 @contextmanager
@@ -46,14 +49,6 @@ def progress_logger(context: dg.AssetExecutionContext, unit: str = "sources", st
     return report
 
 
-SKIPPED_FIRST = 3
-
-
-def skipped_first(problems: list[dict], first: str = "file", label: str = "") -> dg.MetadataValue:
-    """The first few skipped inputs as {item, reason}: what the CLI prints after each partition."""
-    return dg.MetadataValue.json([{"item": f"{label}{p[first]}", "reason": p["reason"]} for p in problems[:SKIPPED_FIRST]])
-
-
 def problems_markdown(problems: list[dict], first: str = "file") -> str:
     if not problems:
         return "none"
@@ -72,10 +67,26 @@ def skipped_pairs_metadata(per_row: list[dict]) -> dict:
     }
 
 
-def skipped_inputs(rows: list[dict], pairs_by_row: list[dict]) -> list[dict]:
-    """Skipped ground-truth rows, then rows that lost pairs, as {row, reason}."""
-    lost = [{"row": r["row"], "reason": f"{r['skipped']} of {r['pairs']} pairs skipped: {r['reason']}"} for r in pairs_by_row]
-    return rows + lost
+def _value(value) -> dg.MetadataValue:
+    """A summary entry as the UI shows it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, list, Path)):
+        raise TypeError(f"a summary entry of type {type(value).__name__}")
+    if isinstance(value, Path):
+        return dg.MetadataValue.path(str(value))
+    if isinstance(value, list):
+        return dg.MetadataValue.json(value)
+    if isinstance(value, str):
+        return dg.MetadataValue.text(value)
+    return dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.float(value)
+
+
+def summary_metadata(summary: Summary) -> dict[str, dg.MetadataValue]:
+    return {name: _value(value) for name, value in summary.entries().items()}
+
+
+def read_summary(metadata: dict[str, dg.MetadataValue]) -> Summary:
+    """The summary of a materialization, from its event's metadata (MissingEntry if one is absent)."""
+    return Summary.read({name: entry.value for name, entry in metadata.items()})
 
 
 def check_results(checks: dict[str, CheckOutcome]) -> list[dg.AssetCheckResult]:
@@ -124,10 +135,11 @@ def run_metadata(context: dg.AssetExecutionContext) -> dict:
     }
 
 
-def _result(metadata: dict, checks: dict[str, CheckOutcome], preview: bytes | None, preview_alt: str) -> dg.MaterializeResult:
-    metadata.update(built_by())
+def _result(report: Report, metadata: dict, checks: dict[str, CheckOutcome], preview: Preview | None, preview_alt: str) -> dg.MaterializeResult:
+    metadata = {**summary_metadata(report.summary), **metadata, **built_by()}
     if preview:
-        metadata["preview"] = dg.MetadataValue.md(markdown_image(preview, preview_alt))
+        metadata["preview"] = dg.MetadataValue.md(markdown_image(preview.inline, preview_alt))
+        metadata["preview_file"] = dg.MetadataValue.path(str(preview.file))  # the full sheet
     return dg.MaterializeResult(metadata=metadata, check_results=check_results(checks))
 
 
@@ -140,90 +152,72 @@ FAMILY_TABLE = dg.TableSchema(
 )
 
 
-def family_table(counts: dict[str, int], chains: int) -> dg.MetadataValue:
+def family_table(table: pd.DataFrame) -> dg.MetadataValue:
     """How often each family was applied, as a table the UI can sort."""
-    records = [
-        dg.TableRecord({"family": name, "files": n, "share": round(n / max(chains, 1), 4)})
-        for name, n in sorted(counts.items(), key=lambda kv: -kv[1])
-    ]
-    return dg.MetadataValue.table(records, schema=FAMILY_TABLE)
+    return dg.MetadataValue.table([dg.TableRecord(r) for r in table.to_dict("records")], schema=FAMILY_TABLE)
 
 
-def _files_metadata(report) -> dict:
-    """What every partition of files shows: its count, the inputs it skipped and why, its time and manifest."""
+def _bad_inputs(report) -> dict:
+    """The inputs a partition of files skipped, all of them, with their reasons."""
     return {
-        "files": dg.MetadataValue.int(report.files),
         "bad_inputs": dg.MetadataValue.int(len(report.bad_inputs)),
         "bad_input_list": dg.MetadataValue.md(problems_markdown(report.bad_inputs)),
-        "skipped_first": skipped_first(report.bad_inputs),
-        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
-        "manifest": dg.MetadataValue.path(str(report.manifest)),
     }
 
 
 def _set_result(report: SetReport) -> dg.MaterializeResult:
     metadata = {
-        **_files_metadata(report),
+        **_bad_inputs(report),
         "sources": dg.MetadataValue.int(report.sources),
         "images_per_second": dg.MetadataValue.float(round(report.images_per_second, 1)),
         "files_with_fallbacks": dg.MetadataValue.int(report.fallback_files),
-        "family_counts": family_table(report.family_counts, report.chains),
+        "family_counts": family_table(report.family_table),
     }
     if report.randomness:
         metadata["randomness"] = dg.MetadataValue.text(report.randomness)
-    return _result(metadata, report.checks, report.preview, "20 variants of one source")
+    return _result(report, metadata, report.checks, report.preview, "the first variants of one source (all 20: preview_file)")
 
 
 def _video_result(report: VideoReport) -> dg.MaterializeResult:
     metadata = {
-        **_files_metadata(report),
+        **_bad_inputs(report),
         "videos": dg.MetadataValue.int(report.videos),
         "frames_per_second": dg.MetadataValue.float(round(report.per_second, 1)),
     }
-    return _result(metadata, report.checks, report.preview, "frames")
+    return _result(report, metadata, report.checks, report.preview, "frames")
 
 
 def _stage_result(report: StageReport) -> dg.MaterializeResult:
     metadata = {
         "candidate_pairs": dg.MetadataValue.int(report.candidates),
-        "staged_pairs": dg.MetadataValue.int(report.staged),
         "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
         "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
         **skipped_pairs_metadata(report.skipped_pairs),
-        "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
-        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
-        "manifest": dg.MetadataValue.path(str(report.manifest)),
     }
-    return _result(metadata, {}, None, "")
+    return _result(report, metadata, report.checks, None, "")
 
 
 def _pairs_result(report: PairReport) -> dg.MaterializeResult:
     metadata = {
-        "pairs": dg.MetadataValue.int(report.pairs),
         "ground_truth_rows_used": dg.MetadataValue.int(report.rows_used),
         "skipped_rows": dg.MetadataValue.int(len(report.skipped_rows)),
         "skipped_row_list": dg.MetadataValue.md(problems_markdown(report.skipped_rows, "row")),
         "unreadable_pairs": dg.MetadataValue.int(report.unreadable_pairs),
         **skipped_pairs_metadata(report.skipped_pairs),
-        "skipped_first": skipped_first(skipped_inputs(report.skipped_rows, report.skipped_pairs), "row", "ground-truth row "),
-        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
         "table": dg.MetadataValue.path(str(report.table)),
-        "skipped_manifest": dg.MetadataValue.path(str(report.manifest)),
     }
-    return _result(metadata, report.checks, report.preview, "query | reference")
+    return _result(report, metadata, report.checks, report.preview, "query | reference")
 
 
 def _files_result(report: FilesReport) -> dg.MaterializeResult:
-    return _result(_files_metadata(report), report.checks, report.preview, "files")
+    return _result(report, _bad_inputs(report), report.checks, report.preview, "files")
 
 
-RESULTS = {SetReport: _set_result, VideoReport: _video_result, StageReport: _stage_result, PairReport: _pairs_result}
+RESULTS = {SetReport: _set_result, VideoReport: _video_result, StageReport: _stage_result, PairReport: _pairs_result, FilesReport: _files_result}
 
 
 def materialize_result(context: dg.AssetExecutionContext, report: Report, extra: dict | None = None) -> dg.MaterializeResult:
-    """What one step shows: its report's metadata, preview and check results; notes go to the log."""
-    for note in getattr(report, "notes", ()):
-        context.log.info(note)
-    result = RESULTS.get(type(report), _files_result)(report)
+    """What one step shows: its report's summary, metadata, preview and check results."""
+    result = RESULTS[type(report)](report)
     metadata = {**(result.metadata or {}), **run_metadata(context), **(extra or {})}
     return dg.MaterializeResult(metadata=metadata, check_results=result.check_results)

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from vsc_assets.builders.frames import adopt_old_frame_folders
 from vsc_assets.catalog.artifacts import Catalog
 from vsc_assets.catalog.refresh import changed, groups, take_snapshot
 from vsc_assets.defs.liveness import close_dead_runs
@@ -47,6 +48,8 @@ def data_change_sensor_for(catalog: Catalog, jobs: list) -> dg.SensorDefinition:
         for line in close_dead_runs(context.instance):  # runs of a `vsc-assets materialize` that was killed
             context.log.info(line)
         layout = vsc_root.layout()
+        for note in adopt_old_frame_folders(layout):  # planning, before the fingerprints: frames under an old folder name
+            context.log.info(note)
         keys = {name: list(context.instance.get_dynamic_partitions(name)) for name in partitionings}
         snapshot, added = take_snapshot(layout, keys, vsc_root.asked_sizes(), catalog)
         if context.cursor:

@@ -12,9 +12,14 @@ import pyarrow.parquet as pq
 from vsc_assets.io.atomic import TEMP_PREFIX, TEMP_SUFFIX
 
 
-def write_manifest(path: Path, rows: list[dict], schema: pa.Schema) -> None:
+def write_manifest(path: Path, rows: list[dict] | pd.DataFrame, schema: pa.Schema) -> None:
+    """``rows``: dicts, or a table already in pandas (its columns in the schema's order)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(rows, schema=schema)
+    if isinstance(rows, pd.DataFrame):
+        # Only the schema's own metadata: the file is the same whichever way its rows came.
+        table = pa.Table.from_pandas(rows, schema=schema, preserve_index=False).replace_schema_metadata(schema.metadata)
+    else:
+        table = pa.Table.from_pylist(rows, schema=schema)
     tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}{TEMP_SUFFIX}")
     try:
         pq.write_table(table, tmp)
@@ -26,10 +31,6 @@ def write_manifest(path: Path, rows: list[dict], schema: pa.Schema) -> None:
 
 def read_manifest(path: Path) -> list[dict]:
     return pq.read_table(path).to_pylist()
-
-
-def read_manifest_frame(path: Path) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas()
 
 
 AUGMENTED_SCHEMA = pa.schema(

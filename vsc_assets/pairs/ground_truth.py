@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
 
 from vsc_assets.errors import InputError
 from vsc_assets.video.ids import id_number
@@ -32,28 +33,36 @@ def parse_ground_truth(path: Path) -> tuple[list[GtRow], list[dict]]:
     """Rows that are well-formed, and rejected rows as {row, reason}."""
     if not path.is_file():
         raise InputError(f"{path}: the ground-truth CSV is missing", "put the VSC training ground truth there: the pair assets read it")
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)}", f"the header must be {','.join(COLUMNS)}")
-        rows, rejected = [], []
-        for i, record in enumerate(reader):
-            try:
-                rows.append(_parse_row(i, record))
-            except ValueError as exc:
-                rejected.append({"row": i, "reason": str(exc)})
+    # Every cell as text, as written ("NA" is not a missing value here); a line with more cells
+    # than the header keeps the first ones, a line with fewer reads its missing cells as empty.
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: the ground-truth CSV can't be read ({exc})", f"the header must be {','.join(COLUMNS)}") from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}", f"the header must be {','.join(COLUMNS)}")
+    frame = pd.read_csv(
+        path, dtype=str, keep_default_na=False, usecols=list(COLUMNS), engine="python",
+        on_bad_lines=lambda cells: cells[: len(header)],
+    ).fillna("")  # fmt: skip
+    rows, rejected = [], []
+    for i, record in enumerate(frame.to_dict("records")):
+        try:
+            rows.append(_parse_row(i, record))
+        except ValueError as exc:
+            rejected.append({"row": i, "reason": str(exc)})
     return rows, rejected
 
 
 def _parse_row(i: int, record: dict) -> GtRow:
-    query_id = (record["query_id"] or "").strip()
-    ref_id = (record["ref_id"] or "").strip()
+    query_id = record["query_id"].strip()
+    ref_id = record["ref_id"].strip()
     id_number(query_id, "query")
     id_number(ref_id, "reference")
     times = []
     for column in COLUMNS[2:]:
-        text = (record[column] or "").strip()
+        text = record[column].strip()
         try:
             value = float(text)
         except ValueError:

@@ -20,12 +20,13 @@ import dagster as dg
 from dagster._core.execution.backfill import PartitionBackfill
 from dagster._core.utils import make_new_backfill_id
 
+from vsc_assets.builders.frames import adopt_old_frame_folders
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.catalog.partition_sizes import Asked
 from vsc_assets.definitions import definitions_of
 from vsc_assets.defs.liveness import LAUNCHED_BY_TAG
 from vsc_assets.layout import Layout
-from vsc_assets.runs.instance import added_lines, open_instance, register_partitions
+from vsc_assets.runs.instance import open_instance, register_partitions
 
 DAEMON_FRESH = 60.0  # seconds: an older heartbeat of the backfill daemon means none is running
 
@@ -37,6 +38,7 @@ class Launched:
     partitions: list[str] | None  # None: every registered partition
     added: dict[str, list[str]]  # keys registered first, per partitions definition
     daemon_running: bool
+    notes: list[str]  # what planning did first (frames moved from an old folder name)
 
 
 def launch_backfill(
@@ -45,6 +47,7 @@ def launch_backfill(
     """Register keys for new data, then add an asset backfill of ``selection`` (every partition, or
     ``partitions`` of the one partitioning the selected partitioned assets share) for the daemon to run."""
     instance = open_instance(layout)
+    notes = adopt_old_frame_folders(layout)  # before the backfill: the checks look in the new folders
     added = register_partitions(instance, layout, asked, catalog)
     names = catalog.ordered(selection)
     if partitions is not None:
@@ -71,4 +74,4 @@ def launch_backfill(
     instance.add_backfill(backfill)  # from here on, the daemon's: as a backfill launched in the UI
     beat = instance.get_daemon_heartbeats().get("BACKFILL")
     running = beat is not None and time.time() - beat.timestamp < DAEMON_FRESH
-    return Launched(backfill.backfill_id, names, partitions, added, running)
+    return Launched(backfill.backfill_id, names, partitions, added, running, notes)

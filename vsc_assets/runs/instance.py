@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import dagster as dg
 
 from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.catalog.partition_sizes import Asked, new_keys
+from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.layout import Layout
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -15,15 +17,25 @@ SHIPPED_INSTANCE_CONFIG = PACKAGE / "dagster.yaml"
 CLUSTER_INSTANCE_CONFIG = PACKAGE / "cluster" / "dagster.yaml"
 
 
+OPENING_LOCK = ".vsc-assets-opening.lock"
+
+
 def open_instance(layout: Layout) -> dg.DagsterInstance:
     """The instance at $DAGSTER_HOME, else <root>/.dagster (SQLite) or, for a cluster,
-    <root>/.dagster-cluster (Postgres); created on first use from the shipped config."""
+    <root>/.dagster-cluster (Postgres); created on first use from the shipped config.
+
+    Two commands opening a new instance at once would each create its databases: Dagster's SQLite
+    storage then fails in one of them ("table ... already exists") and leaves a second alembic head
+    that every later open refuses. So commands open it one at a time, under a lock on its folder
+    (released by the kernel if the holder dies)."""
     home = layout.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_bytes((CLUSTER_INSTANCE_CONFIG if layout.cluster else SHIPPED_INSTANCE_CONFIG).read_bytes())
-    return dg.DagsterInstance.from_config(str(home))
+    with open(home / OPENING_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            write_bytes_atomic(config, (CLUSTER_INSTANCE_CONFIG if layout.cluster else SHIPPED_INSTANCE_CONFIG).read_bytes())
+        return dg.DagsterInstance.from_config(str(home))
 
 
 def register_partitions(
@@ -35,8 +47,24 @@ def register_partitions(
     added = new_keys(layout, registered, asked, catalog)
     for name, keys in added.items():
         if keys:
-            instance.add_dynamic_partitions(name, keys)
+            _add_keys(instance, name, keys)
     return added
+
+
+def _add_keys(instance: dg.DagsterInstance, name: str, keys: list[str], attempts: int = 3) -> None:
+    """Another command may register the same keys at the same moment: Dagster reads which exist, then
+    inserts the rest, and the keys' unique index rejects the loser's insert whole. Add what is still
+    missing until nothing is; any other failure is raised as it was."""
+    for attempt in range(attempts):
+        try:
+            instance.add_dynamic_partitions(name, keys)
+            return
+        except Exception:
+            keys = sorted(set(keys) - set(instance.get_dynamic_partitions(name)))
+            if not keys:
+                return  # the other command added them all
+            if attempt == attempts - 1:
+                raise
 
 
 def added_lines(added: dict[str, list[str]], shown: int = 5) -> list[str]:

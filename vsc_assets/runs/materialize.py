@@ -17,10 +17,12 @@ import dagster as dg
 
 from vsc_assets import stopping
 from vsc_assets.augment.families import PUBLISHED
+from vsc_assets.builders.summary import SHOWN
 from vsc_assets.catalog.artifacts import CATALOG, UNPARTITIONED, Catalog
 from vsc_assets.catalog.claims import claim_path, holder_of
 from vsc_assets.definitions import definitions_of
 from vsc_assets.defs.assets import PLANNED_AT_TAG
+from vsc_assets.defs.results import read_summary
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import default_workers
 from vsc_assets.defs.liveness import LAUNCHED_BY_TAG, runner_tags
@@ -45,9 +47,6 @@ def _root_causes(result) -> list[str]:
         if error is not None:
             seen.setdefault(_last_line(error.message), event.step_key or "run")
     return [f"{where}: {message}" for message, where in seen.items()]
-
-
-SKIP_SHOWN = 3  # skipped inputs named on the console; the manifests hold them all
 
 
 @dataclass
@@ -76,10 +75,10 @@ class RunSummary:
         if not self.skipped:
             return []
         lines = [f"skipped {len(self.skipped)} bad input(s) in this run:"]
-        for (item, reason), assets in list(self.skipped.items())[:SKIP_SHOWN]:
+        for (item, reason), assets in list(self.skipped.items())[:SHOWN]:
             lines.append(f"    {item}: {reason} ({', '.join(sorted(assets))})")
-        if len(self.skipped) > SKIP_SHOWN:
-            lines.append(f"    ... and {len(self.skipped) - SKIP_SHOWN} more")
+        if len(self.skipped) > SHOWN:
+            lines.append(f"    ... and {len(self.skipped) - SHOWN} more")
         lines.append(f"    full lists: the manifests under {layout.root / 'manifests'} (rows with an error)")
         return lines
 
@@ -92,15 +91,6 @@ class RunSummary:
             what = "rebuilt" if self.stale_rebuilt else "kept; `--rebuild-stale` rebuilds them"
             lines.append(f"{name}: {len(found)} partition(s) made by an older recipe ({made}; now {catalog[name].version_for(randomness)}): {what}")
         return lines
-
-
-def _skipped_in(event) -> tuple[int, list[dict], str | None]:
-    """(count, first few {item, reason}, manifest) of the inputs one materialization skipped."""
-    meta = event.step_materialization_data.materialization.metadata
-    count = sum(meta[k].value for k in ("bad_inputs", "skipped_rows", "skipped_pairs") if k in meta)
-    first = meta["skipped_first"].value if "skipped_first" in meta else []
-    manifest = meta.get("skipped_manifest") or meta.get("manifest")
-    return count, first, manifest.value if manifest is not None else None
 
 
 def _label(key: str | None, names: list[str]) -> str:
@@ -229,15 +219,15 @@ def materialize_missing(
         counts = {}
         for ev in result.get_asset_materialization_events():
             asset = ev.asset_key.to_user_string()
-            meta = ev.step_materialization_data.materialization.metadata
-            counts[asset] = next((m.value for k, m in meta.items() if k in ("files", "pairs", "staged_pairs")), None)
+            made = read_summary(ev.step_materialization_data.materialization.metadata)
+            counts[asset] = made.count
             summary.materialized.add(asset)
-            skipped, first, manifest = _skipped_in(ev)
-            for s in first:
-                summary.skipped.setdefault((s["item"], s["reason"]), set()).add(asset)
-            if skipped:
-                named = "; ".join(f"{s['item']}: {s['reason']}" for s in first)
-                echo(f"    {asset}: skipped {skipped} input(s): {named}{' ...' if skipped > len(first) else ''}; full list: {manifest}")
+            for s in made.first_skipped:
+                summary.skipped.setdefault((s.item, s.reason), set()).add(asset)
+            if made.skipped:
+                named = "; ".join(f"{s.item}: {s.reason}" for s in made.first_skipped)
+                more = " ..." if made.skipped > len(made.first_skipped) else ""
+                echo(f"    {asset}: skipped {made.skipped} input(s): {named}{more}; full list: {made.manifest}")
         echo(f"    done in {time.perf_counter() - started:.1f} s: {counts}")
     summary.stopped_by = stopping.signal_received()
     return summary

@@ -16,6 +16,7 @@ from vsc_assets.catalog import artifacts
 from vsc_assets.catalog.artifacts import BuildContext
 from vsc_assets.definitions import defs
 from vsc_assets.defs.resources import VscRoot
+from vsc_assets.io.digests import file_digest
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
@@ -69,7 +70,11 @@ def test_partition_of_all_four_sets(tmp_path):
         assert meta["images_per_second"].value > 0
         # Who built it: outside a Celery worker, the run's own process on this host.
         assert meta["host"].value == socket.gethostname() and meta["worker"].value.startswith("run process ")
-        assert meta["preview"].value.startswith("![20 variants of one source](data:image/jpeg;base64,")
+        assert meta["preview"].value.startswith("![the first variants of one source (all 20: preview_file)](data:image/jpeg;base64,")
+        # The event carries a small sheet; the full one is the file it names.
+        assert len(meta["preview"].value) < 40_000 and meta["preview_file"].value == str(layout.preview_path(name, "000000-000005"))
+        with Image.open(layout.preview_path(name, "000000-000005")) as sheet:
+            assert sheet.size[0] == 5 * 144 and sheet.size[1] > 4 * 144  # 20 tiles of 144 px, 5 a row
         table = meta["family_counts"].value  # a table the UI can sort, not raw JSON
         assert [c.name for c in table.schema.columns] == ["family", "files", "share"]
         families = {r.data["family"]: r.data["files"] for r in table.records}
@@ -78,9 +83,12 @@ def test_partition_of_all_four_sets(tmp_path):
         assert all(0 < r.data["share"] <= 1 for r in table.records)
         rows = read_manifest(layout.manifest_path(name, "000000-000005"))
         assert len(rows) == 120 and all(r["record"] for r in rows)
+        # Each row carries the digest of what was written, which is what is on disk.
+        assert all(r["name_blake2b"] == file_digest(layout.set_dir(name) / r["name"]) for r in rows)
         assert layout.preview_path(name, "000000-000005").is_file()
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 12 and all(c.passed for c in checks)
+    assert len(checks) == 16 and all(c.passed for c in checks)
+    assert {c.metadata["sampled"].value for c in checks if c.check_name == "digests_sampled"} == {20}
     with Image.open(layout.set_dir(S27 + "_bw") / "3_7.jpg") as im:
         assert im.mode == "L" and im.size == (256, 256)
     with Image.open(layout.set_dir(S27) / "3_7.jpg") as im:

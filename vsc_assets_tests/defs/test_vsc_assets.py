@@ -289,3 +289,16 @@ def test_an_old_folder_beside_a_new_one_is_merged(tmp_path):
     assert len(notes) == 1 and "moved 1 frames" in notes[0]
     assert (new / "Q200000_0.jpg").read_bytes() == b"old 0" and (new / "Q200000_1.jpg").read_bytes() == b"new 1"
     assert not old.exists() and adopt_old_frame_folders(layout) == []
+
+
+def test_a_build_leaves_the_old_folder_to_planning(tmp_path):
+    """The folder migration runs where runs are planned (materialize, backfill, the sensor), never inside a build."""
+    root = _small_root(tmp_path)
+    layout = Layout(root)
+    old = layout.old_frames_dir("reference")
+    old.mkdir(parents=True)
+    (old / "R100000_0.jpg").write_bytes(b"an old frame")
+    result = _materialize(root, ["reference_frames"], REFERENCE_VIDEOS, "100000-100999", dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert (old / "R100000_0.jpg").read_bytes() == b"an old frame"  # not moved by the build
+    assert (layout.frames_dir("reference") / "R100000_0.jpg").read_bytes() != b"an old frame"  # built, not adopted
