@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from vsc_assets import stopping
 from vsc_assets.io.atomic import remove_stale_temps, temp_dir_for, write_bytes_atomic
 from vsc_assets.io.contact_sheet import Preview, write_preview
-from vsc_assets.io.digests import ALGORITHM, digest_column, digest_of, file_problem
+from vsc_assets.io.digests import ALGORITHM, digest_column, digest_of, file_problem, listed_files
 from vsc_assets.builders.summary import Summary, skipped_files
 from vsc_assets.io.manifest import write_manifest
 from vsc_assets.layout import Layout
@@ -97,7 +97,7 @@ DIGESTS_SAMPLED = CheckSpec(
 
 def check_digests(folder: Path, rows: list[dict], name_columns: tuple[str, ...], sample: int = DIGEST_SAMPLE) -> CheckOutcome:
     """Reads back a random sample of a partition's files and compares each with its manifest digest."""
-    listed = [(r[c], r.get(digest_column(c))) for r in rows if not r.get("error") for c in name_columns if r.get(c)]
+    listed = listed_files(rows, name_columns)
     drawn = random.Random().sample(listed, min(sample, len(listed)))  # a fresh sample each time: the check is not part of the data
     wrong = [f"{name}: {problem}" for name, digest in drawn if (problem := file_problem(folder / name, digest))]
     return DIGESTS_SAMPLED.outcome(not wrong, sampled=len(drawn), of=len(listed), wrong=wrong)
@@ -142,7 +142,7 @@ class PartitionWriter:
         happens after a stop, or once a safety net under the work (its claim) gave way."""
         stopping.check()
         _release(self._target.temp_dir if self._target else None)
-        undigested = [r[c] for r in rows if not r.get("error") for c in self.name_columns if r.get(c) and not r.get(digest_column(c))]
+        undigested = [name for name, digest in listed_files(rows, self.name_columns) if not digest]
         if undigested:
             raise ValueError(f"{self.asset} {self.partition_key}: {len(undigested)} file(s) without a digest, e.g. {undigested[0]}")
         pruned = _prune(self.folder, names_listed(self.manifest, self.name_columns), set(written))

@@ -41,6 +41,7 @@ from vsc_assets.builders.writer import CheckSpec, FilesReport, PartitionWriter, 
 from vsc_assets.catalog import finished, inputs
 from vsc_assets.catalog.inputs import Need
 from vsc_assets.constants import DEFAULT_SOURCES_PER_PARTITION, DEFAULT_VIDEOS_PER_PARTITION, REFERENCE_ID_BASE
+from vsc_assets.io.digests import listed_files
 from vsc_assets.io.manifest import read_manifest
 from vsc_assets.keys import IdRange
 from vsc_assets.layout import Layout
@@ -162,7 +163,7 @@ class Artifact:
             return None
         rows = pq.read_table(manifest, columns=[*self.name_columns, "error"]).to_pylist()
         folder = self.folder(layout, key)
-        return [folder / r[c] for r in rows if not r["error"] for c in self.name_columns if r[c]]
+        return [folder / name for name, _ in listed_files(rows, self.name_columns)]
 
     def file_tables(self, layout: Layout) -> list[tuple[str | None, Path]]:
         """(key, table) of each partition whose files are listed with their digests: its manifest, or the one table."""

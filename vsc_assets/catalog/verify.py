@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 import pyarrow.parquet as pq
 
 from vsc_assets.catalog.artifacts import CATALOG, UNPARTITIONED, Artifact, Catalog
-from vsc_assets.io.digests import CHANGED, MISSING, NO_DIGEST, digest_column, file_problem
+from vsc_assets.io.digests import CHANGED, MISSING, NO_DIGEST, digest_column, file_problem, listed_files
 from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.layout import Layout
 
@@ -68,13 +68,7 @@ def listings(artifact: Artifact, layout: Layout) -> Iterator[Listing]:
         columns = pq.read_schema(table).names
         wanted = [c for c in (*artifact.name_columns, *(digest_column(c) for c in artifact.name_columns), "error") if c in columns]
         rows = pq.read_table(table, columns=wanted).to_pylist()
-        files = [
-            (r[c], r.get(digest_column(c)))
-            for r in rows
-            if not r.get("error")
-            for c in artifact.name_columns
-            if r.get(c)
-        ]
+        files = listed_files(rows, artifact.name_columns)
         named = {r[c] for r in rows for c in artifact.name_columns if r.get(c)}
         yield Listing(key or UNPARTITIONED, artifact.folder(layout, key), files, named)
 

@@ -30,6 +30,11 @@ def digest_column(name_column: str) -> str:
     return name_column + SUFFIX
 
 
+def listed_files(rows: list[dict], name_columns: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """(name, digest) of every file a manifest's rows say was written: rows without an error, each column that names a file."""
+    return [(r[c], r.get(digest_column(c))) for r in rows if not r.get("error") for c in name_columns if r.get(c)]
+
+
 MISSING, CHANGED, NO_DIGEST = "missing", "changed", "no digest in its manifest"
 
 
