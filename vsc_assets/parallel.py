@@ -24,7 +24,9 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 from vsc_assets import stopping
@@ -56,13 +58,15 @@ def _end_with(parent) -> None:
 
 
 def _call(item):
+    """In a worker: (result, when it started, when it ended), on the machine's monotonic clock."""
     global _JOB, _JOB_CALL
     call, job_path, fn, task = item
+    started = time.monotonic()
     if call != _JOB_CALL:
         with open(job_path, "rb") as fh:
             _JOB = pickle.load(fh)
         _JOB_CALL = call
-    return fn(_JOB, task)
+    return fn(_JOB, task), started, time.monotonic()
 
 
 def default_workers() -> int:
@@ -106,13 +110,23 @@ def _job_file(job: Any) -> str:
     return path
 
 
-def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], workers: int) -> Iterator[Any]:
-    """Yield ``fn(job, task)`` for each task, in order, using ``workers`` processes."""
+Span = tuple[float, float]  # when a task started and ended in its worker (time.monotonic)
+
+
+def run_tasks(
+    fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], workers: int, spans: list[Span] | None = None
+) -> Iterator[Any]:
+    """Yield ``fn(job, task)`` for each task, in order, using ``workers`` processes; each task's
+    span is appended to ``spans`` if given."""
     tasks = list(tasks)
+    spans = [] if spans is None else spans
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             stopping.check()
-            yield fn(job, task)
+            started = time.monotonic()
+            result = fn(job, task)
+            spans.append((started, time.monotonic()))
+            yield result
         return
     pool = _take_pool(workers)
     call = f"{os.getpid()}:{next(_calls)}"
@@ -125,7 +139,8 @@ def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], wor
         for future in futures:
             while True:
                 try:
-                    result = future.result(timeout=POLL_SECONDS)
+                    result, started, ended = future.result(timeout=POLL_SECONDS)
+                    spans.append((started, ended))
                     break
                 except concurrent.futures.TimeoutError:
                     stopping.check()
@@ -144,3 +159,29 @@ def run_tasks(fn: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any], wor
     finally:
         forget()
         os.unlink(job_path)
+
+
+@dataclass(frozen=True)
+class PoolUse:
+    """Seconds of a pool call during which fewer workers than asked for had work, counted as
+    whole-pool seconds (two of four workers idle for 1 s is 0.5 s): before every worker first
+    had a task (``start``), and after (``tail``: the last tasks, and any gap between tasks)."""
+
+    start: float
+    tail: float
+
+    @classmethod
+    def of(cls, spans: list[Span], workers: int, began: float, ended: float) -> PoolUse:
+        """From the spans of one call that ran from ``began`` to ``ended`` (time.monotonic)."""
+        edges = sorted([(max(a, began), 1) for a, _ in spans] + [(min(b, ended), -1) for _, b in spans])
+        busy, at, full, lost = 0, began, None, {True: 0.0, False: 0.0}  # keyed by "before full"
+        for t, step in edges + [(ended, 0)]:
+            lost[full is None] += max(0, workers - busy) * max(0.0, t - at) / workers
+            busy, at = busy + step, max(at, t)
+            if full is None and busy >= workers:
+                full = t
+        return cls(start=lost[True], tail=lost[False])
+
+    @property
+    def seconds(self) -> float:
+        return self.start + self.tail

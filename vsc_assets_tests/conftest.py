@@ -25,8 +25,14 @@ def pytest_configure(config):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """The soak test runs only when asked for by name (`pytest -m soak`): it takes about 10 minutes."""
+    """The tests of the demo root run in one test process (`--dist loadgroup`), so the other never
+    waits for the demo. The soak test runs only when asked for by name (`pytest -m soak`): it
+    takes about 10 minutes."""
+    for item in items:
+        if "demo_root" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo_root"))
     if "soak" in (config.getoption("markexpr") or ""):
         return
     kept = [item for item in items if item.get_closest_marker("soak") is None]

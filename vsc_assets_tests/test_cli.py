@@ -204,12 +204,19 @@ def test_demo_on_an_empty_root(demo_root):
 
 @pytest.mark.slow
 def test_bench_quick_reports_figures(capsys):
-    assert main(["bench", "--quick"]) == 0
+    assert main(["bench", "--quick", "--sources", "4"]) == 0
     result = last_json(capsys.readouterr().out)
+    assert result["sources"] == 4
     for key in ("floor_images_per_s", "s27_images_per_s_per_core", "s3_images_per_s_per_core", "efficiency_s27", "efficiency_s3",
-                "frames_per_s", "frames_per_s_published", "speedup_frames", "peak_rss_mb"):  # fmt: skip
+                "s27_reference_images_per_s_per_core", "s3_reference_images_per_s_per_core", "speedup_s27", "speedup_s3",
+                "frames_per_s", "frames_per_s_published", "speedup_frames", "peak_rss_mb", "worker_peak_rss_mb_8mpx"):  # fmt: skip
         assert result[key] > 0
     assert result["efficiency_s27"] == pytest.approx(result["s27_images_per_s_per_core"] / result["floor_images_per_s"], abs=0.002)
+    assert result["worker_peak_rss_mb_8mpx"] < 500  # a worker on the largest source a chain starts from
+    for side in ("s27", "s3"):
+        assert result[f"speedup_{side}"] == pytest.approx(
+            result[f"{side}_images_per_s_per_core"] / result[f"{side}_reference_images_per_s_per_core"], rel=0.02
+        )
 
 
 def test_missing_ground_truth_is_found_before_any_run(tmp_path, capsys):

@@ -6,33 +6,38 @@ this one process, on the demo sources, encoding to memory (no disk writes).
 The pipelines are the production path (``render_source``), fidelity-checked
 against the recipe as written by ``bench_fidelity``.
 
-The sources are measured in turns: each turn times the floor, s27, s3 and the
-floor again on its share of the sources, and each rate is summed over all the
-turns. On a shared machine a slow spell then falls on the floor and both
-pipelines alike, instead of on whichever happened to be running.
+A second yardstick does not depend on how fast this machine decodes, resizes
+and encodes: the reference path (the recipe as written: every chain at the
+source's full size, every family through AugLy's own functions, as the
+published scripts run it) on the same sources; ``speedup_*`` is production
+over reference.
+
+The sources are measured in turns: each turn times the floor, s27, s3, their
+reference paths and the floor again on its share of the sources, and each rate
+is summed over all the turns. On a shared machine a slow spell then falls on
+every side alike, instead of on whichever happened to be running.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import resource
-import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from PIL import Image
 
 from vsc_assets.augment.families import PUBLISHED
-from vsc_assets.augment.generate import SetJob, render_source
+from vsc_assets.augment.generate import SetJob, Source, render_source
 from vsc_assets.augment.materials import Materials, list_materials
-from vsc_assets.catalog.artifacts import S3, S27, BuildContext
+from vsc_assets.catalog.artifacts import S3, S27
 from vsc_assets.catalog.inputs import sources_in_folder
-from vsc_assets.constants import OUTPUT_SIZE, VARIANTS_PER_SOURCE
-from vsc_assets.demo.images import make_disc21_demo
+from vsc_assets.constants import OUTPUT_SIZE, SOURCE_STRIDE, VARIANTS_PER_SOURCE
+from vsc_assets.demo.images import PHOTOS, load_photo, make_disc21_demo
 from vsc_assets.demo.videos import make_vsc_demo
 from vsc_assets.io.images import encode_jpeg, load_rgb
-from vsc_assets.keys import IdRange
-from vsc_assets.layout import Layout
 from vsc_assets.parallel import default_workers
 from vsc_assets.video.decode import frames_at
 from vsc_assets.video.probe import probe_video
@@ -48,11 +53,11 @@ def floor_files(paths: list[Path]) -> int:
     return len(paths) * VARIANTS_PER_SOURCE
 
 
-def pipeline_files(job: SetJob, sources) -> int:
+def pipeline_files(job: SetJob, sources, reference: bool = False) -> int:
     files = 0
     for source in sources:
         image, info = load_rgb(source.path)
-        for _ in render_source(job, source, image, info):
+        for _ in render_source(job, source, image, info, reference):
             files += 1
     return files
 
@@ -74,18 +79,22 @@ def timed_turns(turns) -> dict[str, tuple[int, float]]:
 BENCH_TURNS = 25  # about four demo sources a turn (see the module's docstring)
 
 
-def timed_in_turns(sources, materials: dict[str, Materials], randomness: str, turns: int = BENCH_TURNS) -> dict[str, tuple[int, float]]:
-    """(files, seconds) of the floor (before and after each turn's pipelines) and of s27 and s3,
-    each over all ``sources``; each pipeline has its own materials."""
-    s27, s3 = (SetJob(art.name, 0, materials[art.name], randomness) for art in (S27, S3))
+def timed_in_turns(
+    sources, materials: dict[str, Materials], randomness: str, turns: int = BENCH_TURNS, reference: bool = True
+) -> dict[str, tuple[int, float]]:
+    """(files, seconds) of the floor (before and after each turn's pipelines), of s27 and s3, and
+    (``reference``) of their reference paths, each over all ``sources``; each set has its own materials."""
+    jobs = {side: SetJob(art.name, 0, materials[art.name], randomness) for side, art in (("s27", S27), ("s3", S3))}
     share = -(-len(sources) // turns)
 
     def turn(part):
         paths = [s.path for s in part]
+        pipelines = [(side, lambda job=job: pipeline_files(job, part)) for side, job in jobs.items()]
+        references = [(f"{side}_reference", lambda job=job: pipeline_files(job, part, reference=True)) for side, job in jobs.items()]
         return [
             ("floor_first", lambda: floor_files(paths)),
-            ("s27", lambda: pipeline_files(s27, part)),
-            ("s3", lambda: pipeline_files(s3, part)),
+            *pipelines,
+            *(references if reference else []),
             ("floor_last", lambda: floor_files(paths)),
         ]
 
@@ -152,31 +161,47 @@ def run_frames_bench(quick: bool, echo=print) -> dict:
     }
 
 
-def run_scaling(echo=print, sources: int = 40, randomness: str = PUBLISHED) -> dict:
-    """Wall-clock images/s of one s27 partition run with 1 and with 2 worker processes."""
-    rates = {}
-    with tempfile.TemporaryDirectory(prefix="vsc-bench-scaling-") as tmp:
-        layout = Layout(Path(tmp))
-        make_disc21_demo(layout.disc21_dir, count=sources * 10, workers=default_workers())
-        for workers in (1, 2):
-            shutil.rmtree(layout.squared_pool_dir, ignore_errors=True)  # each run starts with none kept
-            context = BuildContext(layout, IdRange(0, sources - 1), base_seed=0, workers=workers, randomness=randomness)
-            report = S27.build(S27, context)
-            rates[workers] = report.files / report.seconds
-            echo(f"s27 partition of {sources} sources with {workers} worker(s): {rates[workers]:.1f} images/s")
-    return {
-        "scaling_images_per_s_1_worker": round(rates[1], 1),
-        "scaling_images_per_s_2_workers": round(rates[2], 1),
-        "scaling_speedup_2_workers": round(rates[2] / rates[1], 2),
-    }
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness: str = PUBLISHED) -> dict:
-    count = 100 if quick else 1000
+LARGE_SOURCE = (3464, 2309)  # 8.0 Mpx, the most a chain starts from (MAX_CHAIN_PIXELS)
+
+
+def _render_large(materials: dict[str, Materials], item: tuple[Path, str]) -> float:
+    """In a fresh worker: all 20 files of one 8 Mpx source for s27 and for s3; the worker's peak RSS."""
+    path, randomness = item
+    for art in (S27, S3):
+        pipeline_files(SetJob(art.name, 0, materials[art.name], randomness), [Source(path, 0)])
+    return own_peak_rss_mb()
+
+
+def own_peak_rss_mb() -> float:
+    """This process's own peak memory. Linux's ru_maxrss also counts the forked copy of the parent
+    a spawned process began as (however big the parent was); VmHWM is the process's own address space."""
+    try:
+        with open("/proc/self/status") as fh:
+            kb = next(line.split()[1] for line in fh if line.startswith("VmHWM:"))
+        return int(kb) / 1024.0
+    except (OSError, StopIteration):
+        return peak_rss_mb()
+
+
+def worker_peak_rss_mb(tmp: Path, materials: dict[str, Materials], randomness: str) -> float:
+    """Peak memory of a worker process, as a partition run spawns it, that renders an 8 Mpx source."""
+    path = tmp / "large" / "L000000.jpg"
+    path.parent.mkdir(exist_ok=True)
+    load_photo(PHOTOS[0]).resize(LARGE_SOURCE, Image.Resampling.BICUBIC).save(path, quality=95)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(_render_large, materials, (path, randomness)).result()
+
+
+QUICK_SOURCES, FULL_SOURCES = 10, 100  # demo sources (one image in ten is a source), before the bad one is dropped
+
+
+def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness: str = PUBLISHED, sources: int | None = None) -> dict:
+    count = SOURCE_STRIDE * (sources or (QUICK_SOURCES if quick else FULL_SOURCES))
     with tempfile.TemporaryDirectory(prefix="vsc-bench-") as tmp:
         disc21 = Path(tmp) / "training_images"
         make_disc21_demo(disc21, count=count, workers=default_workers())
@@ -188,10 +213,15 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness
         materials = {art.name: list_materials(None, disc21, squared_pool_dir=Path(tmp) / f"pool-256-{art.name}") for art in (S27, S3)}
         echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
         timed = timed_in_turns(sources, materials, randomness)
+        worker_rss = worker_peak_rss_mb(Path(tmp), materials, randomness)
+        echo(f"peak memory of a worker rendering an 8 Mpx source: {worker_rss:.0f} MB")
     rate = {side: files / seconds for side, (files, seconds) in timed.items()}
     floor_a, floor_b, s27, s3 = rate["floor_first"], rate["floor_last"], rate["s27"], rate["s3"]
     floor = (floor_a + floor_b) / 2
+    reference = {side: rate[f"{side}_reference"] for side in ("s27", "s3")}
     frames = run_frames_bench(quick, echo)
+    if scaling:
+        from vsc_assets.bench.scaling import run_scaling  # through Dagster: imported only when asked for
     result = {
         "randomness": randomness,
         "sources": len(sources),
@@ -200,11 +230,17 @@ def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness
         "s3_images_per_s_per_core": round(s3, 1),
         "efficiency_s27": round(s27 / floor, 3),
         "efficiency_s3": round(s3 / floor, 3),
+        "s27_reference_images_per_s_per_core": round(reference["s27"], 1),
+        "s3_reference_images_per_s_per_core": round(reference["s3"], 1),
+        "speedup_s27": round(s27 / reference["s27"], 2),
+        "speedup_s3": round(s3 / reference["s3"], 2),
         **frames,
         **(run_scaling(echo, sources=12 if quick else 40, randomness=randomness) if scaling else {}),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "worker_peak_rss_mb_8mpx": round(worker_rss, 1),
     }
     echo(f"floor {floor:.1f} img/s (first {floor_a:.1f}, last {floor_b:.1f}); s27 {s27:.1f}; s3 {s3:.1f} img/s per core")
+    echo(f"reference path: s27 {reference['s27']:.1f}, s3 {reference['s3']:.1f} img/s per core; production is {s27 / reference['s27']:.2f}x and {s3 / reference['s3']:.2f}x")
     return result
 
 

@@ -20,7 +20,7 @@ from vsc_assets.augment.families import PUBLISHED
 from vsc_assets.augment.generate import SetJob, Source, output_name, render_source
 from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.record import record_json
-from vsc_assets.builders.summary import Summary, skipped_files
+from vsc_assets.builders.summary import SerialSeconds, Summary, skipped_files
 from vsc_assets.builders.writer import DIGESTS_SAMPLED, CheckOutcome, CheckSpec, PartitionWriter, Progress, Target, outcomes
 from vsc_assets.constants import OUTPUT_SIZE, VARIANTS_PER_SOURCE
 from vsc_assets.io.contact_sheet import Preview
@@ -28,7 +28,7 @@ from vsc_assets.io.images import BadImageError, jpeg_problems, load_rgb, verifie
 from vsc_assets.io.digests import digest_column
 from vsc_assets.io.manifest import AUGMENTED_SCHEMA
 from vsc_assets.keys import IdRange
-from vsc_assets.parallel import run_tasks
+from vsc_assets.parallel import PoolUse, run_tasks
 
 NAME_RE = re.compile(r"^(\d+)_(\d+)\.jpg$")
 NAME_DIGEST = digest_column("name")
@@ -58,6 +58,7 @@ class SetReport:
     work_seconds: float = 0.0  # inside the per-source (or per-file) work; the rest is bookkeeping
     verified: dict[str, int] = field(default_factory=dict)  # files the workers decoded in full, by size
     randomness: str | None = None  # the mode the chains drew noise, shuffle and perspective in
+    serial: SerialSeconds = SerialSeconds.NONE  # where the run left workers without work (docs/benchmarks.md, "A big machine")
 
     @property
     def summary(self) -> Summary:
@@ -193,15 +194,17 @@ def build_colour_partition(
     task = SetTask(SetJob(set_name, base_seed, materials, randomness), writer.open())
     rows: list[dict] = []
     verified: dict[str, int] = {}
-    work_started = time.perf_counter()
+    work_started, pool_began = time.perf_counter(), time.monotonic()
     items = [(work, source) for source in sources]
-    for done, (source_rows, source_verified) in enumerate(run_tasks(made_and_verified, task, items, workers), start=1):
+    spans: list = []
+    for done, (source_rows, source_verified) in enumerate(run_tasks(made_and_verified, task, items, workers, spans), start=1):
         rows.extend(source_rows)
         verified.update(source_verified)
         if progress:
             progress(done, len(sources))
     work_seconds = time.perf_counter() - work_started
-    report = finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified)
+    pool_use = PoolUse.of(spans, max(1, min(workers, len(items))), pool_began, time.monotonic())
+    report = finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified, pool_use)
     report.randomness = randomness
     return report
 
@@ -215,8 +218,10 @@ def finish_set(
     started: float,
     work_seconds: float,
     verified: dict[str, int],
+    pool_use: PoolUse | None = None,
 ) -> SetReport:
-    """After the work: manifest and preview through the writer, then the checks and the report."""
+    """After the work: manifest and preview through the writer, then the checks and the report.
+    ``pool_use``: how long the work left workers without work, for the report's serial seconds."""
     bad = [{"file": r["source_file"], "reason": r["error"]} for r in rows if r["error"]]
     good = [r for r in rows if not r["error"]]
     pids = sorted({r["pid"] for r in good})
@@ -236,6 +241,10 @@ def finish_set(
         names = [output_name(pids[0], j) for j in range(VARIANTS_PER_SOURCE)]
         preview = [(n, captions.get(n, n)) for n in names]
     written = writer.finish(rows, AUGMENTED_SCHEMA, (r["name"] for r in rows if r["name"]), preview)
+    checking = time.perf_counter()
+    checks = {**run_checks(writer.folder, rows, mode, pid_range, verified), **outcomes(written.digests)}
+    pool = pool_use or PoolUse(0.0, 0.0)
+    serial = SerialSeconds(pool.start, pool.tail, written.manifest_seconds, written.preview_seconds, time.perf_counter() - checking)
     return SetReport(
         set_name=set_name,
         partition_key=writer.partition_key,
@@ -247,8 +256,9 @@ def finish_set(
         preview=written.preview,
         family_counts=dict(sorted(families.items())),
         fallback_files=fallback_files,
-        checks={**run_checks(writer.folder, rows, mode, pid_range, verified), **outcomes(written.digests)},
+        checks=checks,
         chains=chains,
         work_seconds=work_seconds,
         verified=verified,
+        serial=serial,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 SHOWN = 3  # skipped inputs named in the summary; the manifest holds them all
 
@@ -81,3 +81,34 @@ def skipped_rows(rows: list[dict], pairs_by_row: list[dict]) -> list[Skip]:
     """Skipped ground-truth rows, then the rows that lost pairs, as the summary names them."""
     lost = [Skip(f"ground-truth row {r['row']}", f"{r['skipped']} of {r['pairs']} pairs skipped: {r['reason']}") for r in pairs_by_row]
     return [Skip(f"ground-truth row {r['row']}", r["reason"]) for r in rows] + lost
+
+
+@dataclass(frozen=True)
+class SerialSeconds:
+    """Seconds of a partition run during which the machine was not all at work on its files
+    (the pool's ``PoolUse``, then the parent alone): what keeps a big machine from being busy."""
+
+    start: float  # before every worker first had a source
+    tail: float  # the last sources, with fewer left than workers
+    manifest: float  # leftovers pruned and the manifest written, in the parent
+    preview: float  # the preview and the sampled digest check, in the parent
+    checks: float  # the partition's other checks, in the parent
+
+    ENTRY: ClassVar[str] = "serial_seconds"
+    NONE: ClassVar[SerialSeconds]
+
+    @property
+    def total(self) -> float:
+        return self.start + self.tail + self.manifest + self.preview + self.checks
+
+    def entries(self) -> dict[str, float]:
+        return {name: round(getattr(self, name), 3) for name in ("start", "tail", "manifest", "preview", "checks")}
+
+    @classmethod
+    def read(cls, entries: Mapping[str, object]) -> SerialSeconds:
+        if cls.ENTRY not in entries:
+            raise MissingEntry(f"the materialization's metadata has no {cls.ENTRY!r}")
+        return cls(**entries[cls.ENTRY])
+
+
+SerialSeconds.NONE = SerialSeconds(0.0, 0.0, 0.0, 0.0, 0.0)

@@ -10,6 +10,7 @@ a file, and writing the same partition again is always safe.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -87,6 +88,8 @@ class Written:
     preview: Preview | None
     pruned: int
     digests: CheckOutcome  # DIGESTS_SAMPLED, on a sample of what was just written
+    manifest_seconds: float = 0.0  # leftovers pruned and the manifest written: grows with the partition's files
+    preview_seconds: float = 0.0  # the preview and the sampled digest check: the same for any partition size
 
 
 DIGEST_SAMPLE = 20  # files of a partition read back for its digest check; `vsc-assets verify` reads them all
@@ -145,13 +148,16 @@ class PartitionWriter:
         undigested = [name for name, digest in listed_files(rows, self.name_columns) if not digest]
         if undigested:
             raise ValueError(f"{self.asset} {self.partition_key}: {len(undigested)} file(s) without a digest, e.g. {undigested[0]}")
+        started = time.perf_counter()
         pruned = _prune(self.folder, names_listed(self.manifest, self.name_columns), set(written))
         schema = with_digests(schema, self.name_columns)
         write_manifest(self.manifest, [{**row, VERSION: self.version} for row in rows], with_version(schema, self.version))
+        listed = time.perf_counter()
         sheet = None
         if preview:
             sheet = write_preview(self.preview_path, [self.folder / n for n, _ in preview], [c for _, c in preview], columns)
-        return Written(self.manifest, sheet, pruned, check_digests(self.folder, rows, self.name_columns))
+        digests = check_digests(self.folder, rows, self.name_columns)
+        return Written(self.manifest, sheet, pruned, digests, listed - started, time.perf_counter() - listed)
 
 
 VERSION = "version"  # the manifest column naming the recipe version that made each file

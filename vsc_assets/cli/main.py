@@ -219,7 +219,7 @@ def cmd_bench(args) -> int:
 
         print(json.dumps(run_scale(args.scale, outputs=args.scale_outputs, scale_dir=args.scale_dir, echo=lambda line: print(line, file=sys.stderr))))
         return 0
-    result = {} if args.fidelity_only else run_bench(quick=args.quick, scaling=args.scaling, randomness=args.randomness)
+    result = {} if args.fidelity_only else run_bench(quick=args.quick, scaling=args.scaling, randomness=args.randomness, sources=args.sources)
     if args.fidelity or args.fidelity_only:
         from vsc_assets.bench.fidelity import run_fidelity
 
@@ -406,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench = with_randomness(sub.add_parser("bench", help="images/s per core against the floor"))
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
+    bench.add_argument("--sources", type=int, metavar="N", help="demo sources for the speed figures (default 100, --quick 10)")
     bench.add_argument("--scaling", action="store_true", help="also time one partition run with 1 and with 2 workers")
     bench.add_argument(
         "--fidelity", action="store_true", help="also compare the production path with the recipe as written (KS per statistic)"

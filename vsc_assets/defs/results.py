@@ -16,7 +16,7 @@ from vsc_assets.builders.frames import VideoReport
 from vsc_assets.builders.pair_frames import StageReport
 from vsc_assets.builders.pair_table import PairReport
 from vsc_assets.builders.sets import SetReport
-from vsc_assets.builders.summary import Summary
+from vsc_assets.builders.summary import SerialSeconds, Summary
 from vsc_assets.builders.writer import CheckOutcome, FilesReport
 from vsc_assets.catalog.artifacts import Report
 from vsc_assets.defs.liveness import LAUNCHED_BY_TAG
@@ -87,6 +87,11 @@ def summary_metadata(summary: Summary) -> dict[str, dg.MetadataValue]:
 def read_summary(metadata: dict[str, dg.MetadataValue]) -> Summary:
     """The summary of a materialization, from its event's metadata (MissingEntry if one is absent)."""
     return Summary.read({name: entry.value for name, entry in metadata.items()})
+
+
+def read_serial_seconds(metadata: dict[str, dg.MetadataValue]) -> SerialSeconds:
+    """Where a set partition's run was serial, from its event's metadata (MissingEntry if absent)."""
+    return SerialSeconds.read({name: entry.value for name, entry in metadata.items()})
 
 
 def check_results(checks: dict[str, CheckOutcome]) -> list[dg.AssetCheckResult]:
@@ -172,6 +177,7 @@ def _set_result(report: SetReport) -> dg.MaterializeResult:
         "images_per_second": dg.MetadataValue.float(round(report.images_per_second, 1)),
         "files_with_fallbacks": dg.MetadataValue.int(report.fallback_files),
         "family_counts": family_table(report.family_table),
+        SerialSeconds.ENTRY: dg.MetadataValue.json(report.serial.entries()),
     }
     if report.randomness:
         metadata["randomness"] = dg.MetadataValue.text(report.randomness)

@@ -60,6 +60,7 @@ class RunSummary:
     stale: Stale = field(default_factory=dict)  # made by an older recipe version (or the other randomness mode)
     stale_rebuilt: bool = False
     finished: list[str] = field(default_factory=list)  # the partition runs that ended, as "key (assets)"
+    run_seconds: dict[str, float] = field(default_factory=dict)  # each finished run's wall-clock seconds, by its label
     not_run: list[str] = field(default_factory=list)  # what a stop left for the next run
     stopped_by: int | None = None  # the signal that stopped the command
 
@@ -213,6 +214,7 @@ def materialize_missing(
             echo(f"    FAILED (run {result.run_id}); `dagster dev` shows its logs")
             continue
         summary.finished.append(label)
+        summary.run_seconds[label] = time.perf_counter() - started
         for check in result.get_asset_check_evaluations():
             if not check.passed:
                 summary.failed_checks.append(f"{key}:{check.asset_key.to_user_string()}:{check.check_name}")

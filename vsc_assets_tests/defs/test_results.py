@@ -66,3 +66,14 @@ def test_the_family_table_is_sorted_by_use_with_shares(tmp_path):
     table = reports(tmp_path)[0].family_table
     assert table["family"].tolist() == ["hflip", "blur"]
     assert table["share"].tolist() == [round(7 / 855, 4), round(3 / 855, 4)]
+
+
+def test_where_a_set_partition_was_serial_is_read_back_from_its_metadata(tmp_path):
+    from vsc_assets.builders.summary import SerialSeconds
+    from vsc_assets.defs.results import read_serial_seconds
+
+    report = reports(tmp_path)[0]
+    report.serial = SerialSeconds(start=0.25, tail=1.5, manifest=0.5, preview=0.0625, checks=0.125)
+    serial = read_serial_seconds(RESULTS[SetReport](report).metadata)
+    assert serial == SerialSeconds(0.25, 1.5, 0.5, 0.062, 0.125)  # to the millisecond
+    assert serial.total == pytest.approx(0.25 + 1.5 + 0.5 + 0.062 + 0.125)
