@@ -13,7 +13,7 @@ from vsc_assets.builders.writer import PartitionWriter, Progress, Target
 from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.io.images import encode_jpeg, verified_size
 from vsc_assets.keys import IdRange
-from vsc_assets.parallel import run_tasks
+from vsc_assets.parallel import PoolUse, run_tasks
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,10 @@ def build_grey_partition(
     batches = list(by_source.values())
     rows = [r for r in colour_rows if r["error"]]
     verified: dict[str, int] = {}
-    work_started = time.perf_counter()
+    work_started, pool_began = time.perf_counter(), time.monotonic()
+    spans: list = []
     for done, (batch, results) in enumerate(
-        zip(batches, run_tasks(greyscale_files, task, [[r["name"] for r in b] for b in batches], workers)),
+        zip(batches, run_tasks(greyscale_files, task, [[r["name"] for r in b] for b in batches], workers, spans)),
         start=1,
     ):
         for row, (error, digest, size) in zip(batch, results):
@@ -69,4 +70,5 @@ def build_grey_partition(
         if progress:
             progress(done, len(batches))
     work_seconds = time.perf_counter() - work_started
-    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified)
+    pool_use = PoolUse.of(spans, max(1, min(workers, len(batches))), pool_began, time.monotonic())
+    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified, pool_use)

@@ -243,7 +243,7 @@ def finish_set(
     written = writer.finish(rows, AUGMENTED_SCHEMA, (r["name"] for r in rows if r["name"]), preview)
     checking = time.perf_counter()
     checks = {**run_checks(writer.folder, rows, mode, pid_range, verified), **outcomes(written.digests)}
-    pool = pool_use or PoolUse(0.0, 0.0)
+    pool = pool_use or PoolUse.NONE
     serial = SerialSeconds(pool.start, pool.tail, written.manifest_seconds, written.preview_seconds, time.perf_counter() - checking)
     return SetReport(
         set_name=set_name,

@@ -8,7 +8,7 @@ materialization that lacks an entry is an error that names it, never a None.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar, Mapping
 
@@ -102,7 +102,7 @@ class SerialSeconds:
         return self.start + self.tail + self.manifest + self.preview + self.checks
 
     def entries(self) -> dict[str, float]:
-        return {name: round(getattr(self, name), 3) for name in ("start", "tail", "manifest", "preview", "checks")}
+        return {name: round(value, 3) for name, value in asdict(self).items()}
 
     @classmethod
     def read(cls, entries: Mapping[str, object]) -> SerialSeconds:

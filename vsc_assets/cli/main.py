@@ -407,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = with_randomness(sub.add_parser("bench", help="images/s per core against the floor"))
     bench.add_argument("--quick", action="store_true", help="smaller run, under a minute")
     bench.add_argument("--sources", type=int, metavar="N", help="demo sources for the speed figures (default 100, --quick 10)")
-    bench.add_argument("--scaling", action="store_true", help="also run s27 partitions through Dagster with 1 and 2 workers: serial seconds, projection to big machines")
+    bench.add_argument("--scaling", action="store_true", help="also run s27 partitions through Dagster with 1 and 2 workers (serial seconds, projection to big machines), and by two materialize commands at once")
     bench.add_argument(
         "--fidelity", action="store_true", help="also compare the production path with the recipe as written (KS per statistic)"
     )

@@ -64,6 +64,10 @@ class RunSummary:
     not_run: list[str] = field(default_factory=list)  # what a stop left for the next run
     stopped_by: int | None = None  # the signal that stopped the command
 
+    def seconds_of(self, key: str | None, names: list[str]) -> float:
+        """The wall-clock seconds of the run that finished these assets' partition ``key``."""
+        return self.run_seconds[_label(key, names)]
+
     @property
     def ok(self) -> bool:
         return not self.failed and not self.failed_checks and self.stopped_by is None
