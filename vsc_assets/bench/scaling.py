@@ -15,8 +15,9 @@ recording), and models the tail as half a source's work on every worker but one.
 
 Then two partition runs at once, each with every core (``measure_runs_at_once``):
 two `vsc-assets materialize` processes on one root, as two operators or Dagster's
-run queue with ``max_concurrent_runs: 2`` would run them. Each run's serial
-seconds then fall while the other one's sources keep the cores busy. They run as
+run queue with ``max_concurrent_runs: 2`` would run them, so that the other
+run's sources can keep the cores busy during each run's serial seconds (on two
+cores they did not: docs/benchmarks.md, "A big machine"). They run as
 processes, not threads of one process: Dagster configures Python's logging afresh
 at the start of every run, and two runs in threads of one process deadlock on
 its locks.
@@ -154,8 +155,8 @@ def _made_by_commands(
     try:
         for log in logs[1:]:
             # Each next command starts once the first partition is claimed, as a second operator would
-            # come along: started at the same instant, both would build the first partition, one
-            # waiting for the other, and then meet again at each next one.
+            # come along: started at the same instant, both would start the first partition, one
+            # waiting for the other (and they may meet again at the next ones; not measured).
             _wait_until(first.exists, timeout=600, what=f"the first command to claim {first.name}")
             processes.append(_materialize_process(layout.root, workers, randomness, log))
         for process, log in zip(processes, logs):
