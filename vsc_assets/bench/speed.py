@@ -200,17 +200,21 @@ def worker_peak_rss_mb(tmp: Path, materials: dict[str, Materials], randomness: s
 QUICK_SOURCES, FULL_SOURCES = 10, 100  # demo sources (one image in ten is a source), before the bad one is dropped
 
 
+def demo_sources(tmp: Path, count: int) -> tuple[list[Source], dict[str, Materials]]:
+    """About ``count`` demo sources that decode, and each set's materials, under ``tmp``."""
+    disc21 = tmp / "training_images"
+    make_disc21_demo(disc21, count=SOURCE_STRIDE * count, workers=default_workers())
+    # The one truncated demo file is no fair source for either side.
+    sources = [s for s in sources_in_folder(disc21) if s.path.stat().st_size > 0 and _decodes(s.path)]
+    # Each set's store of pool images at 256x256 starts empty: the first chain of that set to
+    # draw a pool image pays for it, as if the set were the first one built.
+    materials = {art.name: list_materials(None, disc21, squared_pool_dir=tmp / f"pool-256-{art.name}") for art in (S27, S3)}
+    return sources, materials
+
+
 def run_bench(quick: bool = False, scaling: bool = False, echo=print, randomness: str = PUBLISHED, sources: int | None = None) -> dict:
-    count = SOURCE_STRIDE * (sources or (QUICK_SOURCES if quick else FULL_SOURCES))
     with tempfile.TemporaryDirectory(prefix="vsc-bench-") as tmp:
-        disc21 = Path(tmp) / "training_images"
-        make_disc21_demo(disc21, count=count, workers=default_workers())
-        # The one truncated demo file is no fair source for either side.
-        sources = [s for s in sources_in_folder(disc21) if s.path.stat().st_size > 0]
-        sources = [s for s in sources if _decodes(s.path)]
-        # Each set's store of pool images at 256x256 starts empty: the first chain of that set to
-        # draw a pool image pays for it, as if the set were the first one built.
-        materials = {art.name: list_materials(None, disc21, squared_pool_dir=Path(tmp) / f"pool-256-{art.name}") for art in (S27, S3)}
+        sources, materials = demo_sources(Path(tmp), sources or (QUICK_SOURCES if quick else FULL_SOURCES))
         echo(f"bench on {len(sources)} demo sources ({len(sources) * VARIANTS_PER_SOURCE} files per measurement)")
         timed = timed_in_turns(sources, materials, randomness)
         worker_rss = worker_peak_rss_mb(Path(tmp), materials, randomness)

@@ -214,6 +214,11 @@ def cmd_bench(args) -> int:
 
         print(json.dumps(run_kernels(echo=lambda line: print(line, file=sys.stderr))))
         return 0
+    if args.ceilings:
+        from vsc_assets.bench.ceilings import run_ceilings
+
+        print(json.dumps(run_ceilings(sources=args.sources or 100, randomness=args.randomness, echo=lambda line: print(line, file=sys.stderr))))
+        return 0
     if args.scale:
         from vsc_assets.bench.scale import run_scale
 
@@ -414,6 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--fidelity-only", action="store_true", help="only the fidelity comparison")
     bench.add_argument(
         "--kernels", action="store_true", help="instead: each production kernel against the recipe's own apply (speed-up, difference)"
+    )
+    bench.add_argument(
+        "--ceilings",
+        action="store_true",
+        help="instead: the most a lever for each family that keeps chains at full size could give (s27, s3), and where frame extraction's time goes",
     )
     bench.add_argument(
         "--scale",
