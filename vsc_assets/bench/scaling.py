@@ -10,8 +10,9 @@ second partition of each is read: the first pays for spawning the pool, which a
 `materialize` of many partitions does once.
 
 The projection keeps what scales with the partition (the work, the manifest and
-the checks grow with its files) apart from what does not (start, preview,
-recording), and models the tail as half a source's work on every worker but one.
+the checks grow with its files; the checks are split between the workers) apart
+from what does not (start, preview, recording), and models the tail as half a
+source's work on every worker but one.
 
 Then two partition runs at once, each with every core (``measure_runs_at_once``):
 two `vsc-assets materialize` processes on one root, as two operators or Dagster's
@@ -37,10 +38,11 @@ from pathlib import Path
 import dagster as dg
 
 from vsc_assets.augment.families import PUBLISHED
+from vsc_assets.builders.sets import check_tasks
 from vsc_assets.builders.summary import SerialSeconds
 from vsc_assets.catalog.artifacts import S27
 from vsc_assets.catalog.claims import claim_path
-from vsc_assets.constants import SOURCE_STRIDE
+from vsc_assets.constants import SOURCE_STRIDE, VARIANTS_PER_SOURCE
 from vsc_assets.defs.results import read_serial_seconds, read_summary
 from vsc_assets.demo.images import make_disc21_demo
 from vsc_assets.layout import Layout
@@ -78,7 +80,9 @@ class PartitionRun:
         w, scale = self.work_per_source, sources / self.sources
         tail = w / 2 * (cores - 1) / cores
         s = self.serial
-        return sources * w / cores, s.start + tail + (s.manifest + s.checks) * scale + s.preview + self.recording
+        # The checks' files are split into tasks, one per worker at most (builders/sets.py).
+        split = check_tasks(self.files, self.workers) / check_tasks(sources * VARIANTS_PER_SOURCE, cores)
+        return sources * w / cores, s.start + tail + s.manifest * scale + s.checks * scale * split + s.preview + self.recording
 
     def projected_efficiency(self, cores: int, sources: int = PROJECTED_SOURCES) -> float:
         """Work over what ``cores`` are held for, one partition run after another."""

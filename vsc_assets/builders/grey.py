@@ -71,4 +71,4 @@ def build_grey_partition(
             progress(done, len(batches))
     work_seconds = time.perf_counter() - work_started
     pool_use = PoolUse.of(spans, max(1, min(workers, len(batches))), pool_began, time.monotonic())
-    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified, pool_use)
+    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified, pool_use, workers=workers)

@@ -83,21 +83,52 @@ class SetReport:
 # ------------------------------------------------------------------ checks
 
 
-def check_files_per_source(folder: Path, pids: list[int]) -> CheckOutcome:
-    missing = [
-        output_name(pid, j)
-        for pid in pids
-        for j in range(VARIANTS_PER_SOURCE)
-        if not (folder / output_name(pid, j)).is_file()
-    ]
-    return FILES_PER_SOURCE.outcome(not missing, missing=missing[:20], missing_count=len(missing))
+# A worker checks this many files at a time, about 10 ms of stats and reads: far more than
+# handing it the task costs, and enough tasks for every worker from a few hundred sources on.
+FILES_PER_CHECK_TASK = 250
 
 
-def check_decodable(folder: Path, pids: list[int], mode: str, verified: dict[str, int] | None = None) -> CheckOutcome:
-    """``verified``: files the workers decoded in full after writing them, by size then."""
+@dataclass(frozen=True)
+class FileCheck:
+    """What every worker checking one partition's files shares."""
+
+    folder: Path
+    mode: str
+
+
+def missing_and_undecodable(job: FileCheck, chunk: tuple[list[int], dict[str, int]]) -> tuple[list[str], list[str]]:
+    """Of these sources' files, those that are missing and those that are not decodable; runs in a
+    worker. ``chunk``: the sources, and the size each file had when a worker decoded it in full."""
+    pids, verified = chunk
     names = [output_name(pid, j) for pid in pids for j in range(VARIANTS_PER_SOURCE)]
-    bad = jpeg_problems(folder, names, (OUTPUT_SIZE, OUTPUT_SIZE), mode, verified)
-    return DECODABLE_256.outcome(not bad, bad=bad[:20], bad_count=len(bad))
+    missing = [name for name in names if not (job.folder / name).is_file()]
+    return missing, jpeg_problems(job.folder, names, (OUTPUT_SIZE, OUTPUT_SIZE), job.mode, verified)
+
+
+def check_tasks(files: int, workers: int) -> int:
+    """How many tasks the files of a partition are checked in: at most one per worker."""
+    return max(1, min(workers, -(-files // FILES_PER_CHECK_TASK)))
+
+
+def check_files(folder: Path, pids: list[int], mode: str, verified: dict[str, int], workers: int) -> tuple[CheckOutcome, CheckOutcome]:
+    """``files_per_source`` and ``decodable_256``: the partition's files split between the workers.
+    ``verified``: files the workers decoded in full after writing them, by size then."""
+    tasks = check_tasks(len(pids) * VARIANTS_PER_SOURCE, workers)
+    share = -(-len(pids) // tasks) if pids else 1
+    chunks = []
+    for first in range(0, len(pids), share):
+        part = pids[first : first + share]
+        names = (output_name(pid, j) for pid in part for j in range(VARIANTS_PER_SOURCE))
+        chunks.append((part, {n: verified[n] for n in names if n in verified}))
+    missing: list[str] = []
+    bad: list[str] = []
+    for chunk_missing, chunk_bad in run_tasks(missing_and_undecodable, FileCheck(folder, mode), chunks, workers):
+        missing += chunk_missing
+        bad += chunk_bad
+    return (
+        FILES_PER_SOURCE.outcome(not missing, missing=missing[:20], missing_count=len(missing)),
+        DECODABLE_256.outcome(not bad, bad=bad[:20], bad_count=len(bad)),
+    )
 
 
 def check_names(folder: Path, rows: list[dict], pid_range: IdRange) -> CheckOutcome:
@@ -128,14 +159,11 @@ def check_names(folder: Path, rows: list[dict], pid_range: IdRange) -> CheckOutc
 
 
 def run_checks(
-    folder: Path, rows: list[dict], mode: str, pid_range: IdRange, verified: dict[str, int] | None = None
+    folder: Path, rows: list[dict], mode: str, pid_range: IdRange, verified: dict[str, int] | None = None, workers: int = 1
 ) -> dict[str, CheckOutcome]:
+    """The partition's checks; its files are looked at by ``workers`` processes."""
     pids = sorted({r["pid"] for r in rows if not r["error"]})
-    return outcomes(
-        check_files_per_source(folder, pids),
-        check_decodable(folder, pids, mode, verified),
-        check_names(folder, rows, pid_range),
-    )
+    return outcomes(*check_files(folder, pids, mode, verified or {}, workers), check_names(folder, rows, pid_range))
 
 
 # ------------------------------------------------------------------ the per-source work
@@ -163,14 +191,41 @@ def augment_source(task: SetTask, source: Source) -> list[dict]:
     return rows
 
 
-def made_and_verified(task: SetTask, item: tuple) -> tuple[list[dict], dict[str, int]]:
+@dataclass
+class Tally:
+    """What the records of some files say about their chains, for the report: summed over sources."""
+
+    families: Counter = field(default_factory=Counter)  # files whose chain applied each family
+    chains: int = 0  # files made by a chain (variant 0, the plain resize, is not one)
+    fallback_files: int = 0
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> Tally:
+        tally = cls()
+        for row in rows:
+            if row["error"]:
+                continue
+            record = json.loads(row["record"])
+            if record["variant"]:
+                tally.families.update(record["families"])
+                tally.chains += 1
+            tally.fallback_files += bool(record["fallbacks"])
+        return tally
+
+    def add(self, other: Tally) -> None:
+        self.families.update(other.families)
+        self.chains += other.chains
+        self.fallback_files += other.fallback_files
+
+
+def made_and_verified(task: SetTask, item: tuple) -> tuple[list[dict], dict[str, int], Tally]:
     """Runs in a worker: the per-source work, then a full decode of every file it wrote, read
-    back from disk. Returns the rows and the size of each file that decoded, so the
-    partition's check, run in one process afterwards, need only see those files unchanged."""
+    back from disk. Returns the rows, the size of each file that decoded (so the partition's
+    check afterwards need only see those files unchanged), and the tally of their records."""
     work, source = item
     rows = work(task, source)
     sizes = {row["name"]: verified_size(task.target.folder / row["name"], (OUTPUT_SIZE, OUTPUT_SIZE), "RGB") for row in rows if row["name"]}
-    return rows, {name: n for name, n in sizes.items() if n is not None}
+    return rows, {name: n for name, n in sizes.items() if n is not None}, Tally.of(rows)
 
 
 # ------------------------------------------------------------------ one partition
@@ -194,17 +249,19 @@ def build_colour_partition(
     task = SetTask(SetJob(set_name, base_seed, materials, randomness), writer.open())
     rows: list[dict] = []
     verified: dict[str, int] = {}
+    tally = Tally()
     work_started, pool_began = time.perf_counter(), time.monotonic()
     items = [(work, source) for source in sources]
     spans: list = []
-    for done, (source_rows, source_verified) in enumerate(run_tasks(made_and_verified, task, items, workers, spans), start=1):
+    for done, (source_rows, source_verified, source_tally) in enumerate(run_tasks(made_and_verified, task, items, workers, spans), start=1):
         rows.extend(source_rows)
         verified.update(source_verified)
+        tally.add(source_tally)
         if progress:
             progress(done, len(sources))
     work_seconds = time.perf_counter() - work_started
     pool_use = PoolUse.of(spans, max(1, min(workers, len(items))), pool_began, time.monotonic())
-    report = finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified, pool_use)
+    report = finish_set(writer, set_name, pid_range, rows, "RGB", started, work_seconds, verified, pool_use, tally, workers)
     report.randomness = randomness
     return report
 
@@ -219,22 +276,20 @@ def finish_set(
     work_seconds: float,
     verified: dict[str, int],
     pool_use: PoolUse | None = None,
+    tally: Tally | None = None,
+    workers: int = 1,
 ) -> SetReport:
     """After the work: manifest and preview through the writer, then the checks and the report.
-    ``pool_use``: how long the work left workers without work, for the report's serial seconds."""
+    ``pool_use``: how long the work left workers without work, for the report's serial seconds;
+    ``tally``: the records' tally, when the workers made it; ``workers``: they check the files."""
     bad = [{"file": r["source_file"], "reason": r["error"]} for r in rows if r["error"]]
     good = [r for r in rows if not r["error"]]
     pids = sorted({r["pid"] for r in good})
-    families: Counter = Counter()
-    fallback_files = chains = 0
+    tally = tally if tally is not None else Tally.of(good)
     captions: dict[str, str] = {}
     for r in good:
-        record = json.loads(r["record"])
-        if record["variant"]:  # variant 0 is the plain resize, no family
-            families.update(record["families"])
-            chains += 1
-        fallback_files += bool(record["fallbacks"])
-        if pids and r["pid"] == pids[0]:
+        if r["pid"] == pids[0]:
+            record = json.loads(r["record"])
             captions[r["name"]] = f"{record['variant']}: {', '.join(record['families']) or 'resize'}"
     preview = None
     if pids:
@@ -242,7 +297,7 @@ def finish_set(
         preview = [(n, captions.get(n, n)) for n in names]
     written = writer.finish(rows, AUGMENTED_SCHEMA, (r["name"] for r in rows if r["name"]), preview)
     checking = time.perf_counter()
-    checks = {**run_checks(writer.folder, rows, mode, pid_range, verified), **outcomes(written.digests)}
+    checks = {**run_checks(writer.folder, rows, mode, pid_range, verified, workers), **outcomes(written.digests)}
     pool = pool_use or PoolUse.NONE
     serial = SerialSeconds(pool.start, pool.tail, written.manifest_seconds, written.preview_seconds, time.perf_counter() - checking)
     return SetReport(
@@ -254,10 +309,10 @@ def finish_set(
         bad_inputs=bad,
         manifest=written.manifest,
         preview=written.preview,
-        family_counts=dict(sorted(families.items())),
-        fallback_files=fallback_files,
+        family_counts=dict(sorted(tally.families.items())),
+        fallback_files=tally.fallback_files,
         checks=checks,
-        chains=chains,
+        chains=tally.chains,
         work_seconds=work_seconds,
         verified=verified,
         serial=serial,
