@@ -31,7 +31,7 @@ def augmented_set(mode: str, pid_offset: int = 0):
     def inspect(artifact, ctx) -> FilesReport:
         rows = _rows(artifact, ctx)
         pids = IdRange(ctx.ids.first + pid_offset, ctx.ids.last + pid_offset)
-        checks = run_checks(artifact.folder(ctx.layout, ctx.key), rows, mode, pids, workers=ctx.workers)
+        checks = run_checks(artifact.folder(ctx.layout, ctx.key), rows, mode, pids)  # in this process: a step that built nothing has no pool to use
         return _report(artifact, ctx, rows, checks, "source_file")
 
     return inspect
