@@ -28,11 +28,12 @@ from unittest import mock
 import numpy as np
 from PIL import Image
 
-from vsc_assets.augment.families import FAMILIES, REGISTRY, ChainContext
+from vsc_assets.augment.families import FAMILIES, PUBLISHED, REGISTRY, ChainContext
 from vsc_assets.augment.families.base import pool_square
 from vsc_assets.augment.generate import SetJob
 from vsc_assets.augment.materials import Materials
-from vsc_assets.bench.speed import BENCH_TURNS, demo_sources, pipeline_files, published_frames, timed_turns
+from vsc_assets.augment.recipes import recipe_for_set
+from vsc_assets.bench.speed import BENCH_TURNS, FULL_SOURCES, demo_sources, pipeline_files, published_frames, timed_turns
 from vsc_assets.catalog.artifacts import S3, S27
 from vsc_assets.demo.videos import make_vsc_demo
 from vsc_assets.io.images import encode_jpeg
@@ -83,7 +84,7 @@ def set_ceilings(sources, materials: dict[str, Materials], randomness: str, turn
 
         timed = timed_turns(turn(sources[first : first + share]) for first in range(0, len(sources), share))
         seconds = {side: s for side, (_files, s) in timed.items()}
-        short = art.name.split("_")[2]  # s27, s3
+        short = recipe_for_set(art.name).name  # s27, s3
         for side in sides:
             if side != "as_is":
                 result[f"ceiling_{short}_{side}"] = round(seconds["as_is"] / seconds[side], 3)
@@ -126,12 +127,12 @@ def frame_ceiling(videos: list[Path], rounds: int = 2) -> dict:
     }
 
 
-def run_ceilings(sources: int = 100, randomness: str = "published", quick_videos: bool = False, echo=print) -> dict:
+def run_ceilings(sources: int = FULL_SOURCES, randomness: str = PUBLISHED, echo=print) -> dict:
     with tempfile.TemporaryDirectory(prefix="vsc-bench-ceilings-") as tmp:
         found, materials = demo_sources(Path(tmp) / "images", sources)
         echo(f"ceilings on {len(found)} demo sources")
         result = {"sources": len(found), **set_ceilings(found, materials, randomness, echo=echo)}
-        make_vsc_demo(Path(tmp) / "videos", workers=default_workers(), only=(lambda v: int(v.video_id[1:]) % 3 == 0) if quick_videos else None)
+        make_vsc_demo(Path(tmp) / "videos", workers=default_workers())
         videos = sorted((Path(tmp) / "videos").glob("*/*.mp4"))
         echo(f"frame extraction on {len(videos)} demo videos")
         result.update(frame_ceiling(videos))

@@ -207,7 +207,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from vsc_assets.bench.speed import run_bench
+    from vsc_assets.bench.speed import FULL_SOURCES, run_bench
 
     if args.kernels:
         from vsc_assets.bench.kernels import run_kernels
@@ -217,7 +217,7 @@ def cmd_bench(args) -> int:
     if args.ceilings:
         from vsc_assets.bench.ceilings import run_ceilings
 
-        print(json.dumps(run_ceilings(sources=args.sources or 100, randomness=args.randomness, echo=lambda line: print(line, file=sys.stderr))))
+        print(json.dumps(run_ceilings(sources=args.sources or FULL_SOURCES, randomness=args.randomness, echo=lambda line: print(line, file=sys.stderr))))
         return 0
     if args.scale:
         from vsc_assets.bench.scale import run_scale

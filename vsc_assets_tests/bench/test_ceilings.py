@@ -58,3 +58,10 @@ def test_frame_ceiling_splits_our_seconds_and_bounds_them_by_decoding(tmp_path):
     shares = [result[f"frames_share_{part}"] for part in ("probe", "decode", "encode")]
     assert all(0 < s < 1 for s in shares) and sum(shares) == pytest.approx(1, abs=0.01)
     assert result["frames_ceiling_decode_only"] >= result["frames_speedup"] > 0
+
+
+def test_the_command_line_asks_for_the_ceilings():
+    from vsc_assets.cli.main import build_parser
+
+    args = build_parser().parse_args(["bench", "--ceilings", "--sources", "30"])
+    assert args.ceilings and args.sources == 30 and not args.kernels
