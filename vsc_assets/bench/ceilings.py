@@ -26,21 +26,25 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-from PIL import Image
 
 from vsc_assets.augment.families import FAMILIES, PUBLISHED, REGISTRY, ChainContext
 from vsc_assets.augment.families.base import pool_square
 from vsc_assets.augment.generate import SetJob
 from vsc_assets.augment.materials import Materials
 from vsc_assets.augment.recipes import recipe_for_set
-from vsc_assets.bench.speed import BENCH_TURNS, FULL_SOURCES, demo_sources, pipeline_files, published_frames, timed_turns
+from vsc_assets.bench.speed import (
+    BENCH_TURNS,
+    FRAME_ROUNDS,
+    FULL_SOURCES,
+    demo_sources,
+    our_frames,
+    pipeline_files,
+    published_frames,
+    timed_turns,
+)
 from vsc_assets.catalog.artifacts import S3, S27
 from vsc_assets.demo.videos import make_vsc_demo
-from vsc_assets.io.images import encode_jpeg
 from vsc_assets.parallel import default_workers
-from vsc_assets.video.decode import frames_at
-from vsc_assets.video.probe import probe_video
-from vsc_assets.video.timing import one_second_times
 
 DRAWS = 200  # draws of each family's parameters to learn whether any keeps a chain at full size
 
@@ -92,33 +96,15 @@ def set_ceilings(sources, materials: dict[str, Materials], randomness: str, turn
     return result
 
 
-def our_frames_parts(videos: list[Path]) -> dict[str, float]:
-    """Seconds of our extraction, by part: probe, decode (and convert), encode."""
-    parts = {"probe": 0.0, "decode": 0.0, "encode": 0.0}
-    for path in videos:
-        started = time.perf_counter()
-        info = probe_video(path)
-        probed = time.perf_counter()
-        frames = [frame for _positions, frame in frames_at(info, one_second_times(info.duration))]
-        decoded = time.perf_counter()
-        for frame in frames:
-            encode_jpeg(Image.fromarray(frame))
-        parts["probe"] += probed - started
-        parts["decode"] += decoded - probed
-        parts["encode"] += time.perf_counter() - decoded
-    return parts
-
-
-def frame_ceiling(videos: list[Path], rounds: int = 2) -> dict:
+def frame_ceiling(videos: list[Path], rounds: int = FRAME_ROUNDS) -> dict:
     """Where our frame extraction's time goes, against the published reader's, video by video."""
-    published, ours = 0.0, {"probe": 0.0, "decode": 0.0, "encode": 0.0}
+    published, ours = 0.0, {}
     for _ in range(rounds):
         for video in videos:
             started = time.perf_counter()
             published_frames([video])
             published += time.perf_counter() - started
-            for part, seconds in our_frames_parts([video]).items():
-                ours[part] += seconds
+            our_frames([video], ours)
     total = sum(ours.values())
     return {
         **{f"frames_share_{part}": round(seconds / total, 3) for part, seconds in ours.items()},

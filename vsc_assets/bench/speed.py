@@ -121,14 +121,24 @@ def published_frames(videos: list[Path]) -> int:
     return kept
 
 
-def our_frames(videos: list[Path]) -> int:
-    """Ours: probe the timestamps, decode once, convert only the frames on screen at each second."""
+def our_frames(videos: list[Path], parts: dict[str, float] | None = None) -> int:
+    """Ours: probe the timestamps, decode once, convert only the frames on screen at each second.
+    ``parts``, when given, gathers the seconds of probing, decoding (with the conversion to RGB)
+    and encoding."""
     kept = 0
+    parts = {} if parts is None else parts
     for path in videos:
+        started = time.perf_counter()
         info = probe_video(path)
+        probed, encoding = time.perf_counter(), 0.0
         for positions, frame in frames_at(info, one_second_times(info.duration)):
+            encode_started = time.perf_counter()
             encode_jpeg(Image.fromarray(frame))
+            encoding += time.perf_counter() - encode_started
             kept += len(positions)
+        decoding = time.perf_counter() - probed - encoding
+        for part, seconds in (("probe", probed - started), ("decode", decoding), ("encode", encoding)):
+            parts[part] = parts.get(part, 0.0) + seconds
     return kept
 
 
