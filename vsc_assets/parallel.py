@@ -27,7 +27,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from vsc_assets import stopping
 
@@ -170,8 +170,6 @@ class PoolUse:
     start: float
     tail: float
 
-    NONE: ClassVar[PoolUse]
-
     @classmethod
     def of(cls, spans: list[Span], workers: int, began: float, ended: float) -> PoolUse:
         """From the spans of one call that ran from ``began`` to ``ended`` (time.monotonic)."""
@@ -188,5 +186,3 @@ class PoolUse:
     def seconds(self) -> float:
         return self.start + self.tail
 
-
-PoolUse.NONE = PoolUse(0.0, 0.0)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from vsc_assets.builders.sets import NAME_DIGEST, SetReport, finish_set
+from vsc_assets.builders.sets import NAME_DIGEST, SetReport, Tally, finish_set
 from vsc_assets.builders.writer import PartitionWriter, Progress, Target
 from vsc_assets.constants import OUTPUT_SIZE
 from vsc_assets.io.images import encode_jpeg, verified_size
@@ -22,11 +22,17 @@ class GreyTask:
     target: Target
 
 
-def greyscale_files(task: GreyTask, names: list[str]) -> list[tuple[str | None, str | None, int | None]]:
-    """Convert each colour file to single-channel L, then decode it back from disk in full;
-    returns (error or None, digest of the written file or None, size of the verified file or None) per name."""
-    results = []
-    for name in names:
+GreyResult = tuple[str | None, str | None, int | None]  # error or None, digest of the file written, size it verified at
+
+
+def greyscale_files(task: GreyTask, rows: list[dict]) -> tuple[list[GreyResult], Tally]:
+    """Runs in a worker: convert each colour file of one source (its manifest ``rows``) to
+    single-channel L, then decode it back from disk in full. Returns a result per row, and the
+    tally of the records of the files written (a grey file's chain is its colour file's)."""
+    results: list[GreyResult] = []
+    written = []
+    for row in rows:
+        name = row["name"]
         try:
             with Image.open(task.colour_dir / name) as im:
                 grey = im.convert("L")
@@ -35,7 +41,8 @@ def greyscale_files(task: GreyTask, names: list[str]) -> list[tuple[str | None, 
             results.append((f"{task.colour_dir / name}: {exc}", None, None))
             continue
         results.append((None, digest, verified_size(task.target.folder / name, (OUTPUT_SIZE, OUTPUT_SIZE), "L")))
-    return results
+        written.append(row)
+    return results, Tally.of(written)
 
 
 def build_grey_partition(
@@ -57,12 +64,11 @@ def build_grey_partition(
     batches = list(by_source.values())
     rows = [r for r in colour_rows if r["error"]]
     verified: dict[str, int] = {}
+    tally = Tally()
     work_started, pool_began = time.perf_counter(), time.monotonic()
     spans: list = []
-    for done, (batch, results) in enumerate(
-        zip(batches, run_tasks(greyscale_files, task, [[r["name"] for r in b] for b in batches], workers, spans)),
-        start=1,
-    ):
+    for done, (batch, (results, batch_tally)) in enumerate(zip(batches, run_tasks(greyscale_files, task, batches, workers, spans)), start=1):
+        tally.add(batch_tally)
         for row, (error, digest, size) in zip(batch, results):
             rows.append({**row, NAME_DIGEST: digest, "error": error})
             if size is not None:
@@ -71,4 +77,4 @@ def build_grey_partition(
             progress(done, len(batches))
     work_seconds = time.perf_counter() - work_started
     pool_use = PoolUse.of(spans, max(1, min(workers, len(batches))), pool_began, time.monotonic())
-    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified, pool_use, workers=workers)
+    return finish_set(writer, grey_set, pid_range, rows, "L", started, work_seconds, verified, pool_use, tally, workers)

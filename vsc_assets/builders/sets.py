@@ -275,17 +275,16 @@ def finish_set(
     started: float,
     work_seconds: float,
     verified: dict[str, int],
-    pool_use: PoolUse | None = None,
-    tally: Tally | None = None,
-    workers: int = 1,
+    pool_use: PoolUse,
+    tally: Tally,
+    workers: int,
 ) -> SetReport:
     """After the work: manifest and preview through the writer, then the checks and the report.
     ``pool_use``: how long the work left workers without work, for the report's serial seconds;
-    ``tally``: the records' tally, when the workers made it; ``workers``: they check the files."""
+    ``tally``: the records' tally, which the workers made; ``workers``: they check the files."""
     bad = [{"file": r["source_file"], "reason": r["error"]} for r in rows if r["error"]]
     good = [r for r in rows if not r["error"]]
     pids = sorted({r["pid"] for r in good})
-    tally = tally if tally is not None else Tally.of(good)
     captions: dict[str, str] = {}
     for r in good:
         if r["pid"] == pids[0]:
@@ -298,8 +297,7 @@ def finish_set(
     written = writer.finish(rows, AUGMENTED_SCHEMA, (r["name"] for r in rows if r["name"]), preview)
     checking = time.perf_counter()
     checks = {**run_checks(writer.folder, rows, mode, pid_range, verified, workers), **outcomes(written.digests)}
-    pool = pool_use or PoolUse.NONE
-    serial = SerialSeconds(pool.start, pool.tail, written.manifest_seconds, written.preview_seconds, time.perf_counter() - checking)
+    serial = SerialSeconds(pool_use.start, pool_use.tail, written.manifest_seconds, written.preview_seconds, time.perf_counter() - checking)
     return SetReport(
         set_name=set_name,
         partition_key=writer.partition_key,

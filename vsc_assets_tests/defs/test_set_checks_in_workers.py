@@ -50,12 +50,24 @@ def test_the_checks_split_between_workers_find_what_one_process_finds(tmp_path):
     assert broken[2]["names_parse"].passed
 
 
-def test_the_tally_the_workers_send_is_the_records_of_the_manifest(tmp_path):
-    layout = Layout(make_root(tmp_path, count=40))
-    art = artifacts.S27
-    report = art.build(art, BuildContext(layout, IdRange.parse("000000-000003"), 1, 2))
-    rows = read_manifest(report.manifest)
-    counted = Tally.of(rows)
+def _assert_tally_is_the_manifests(report) -> Tally:
+    counted = Tally.of(read_manifest(report.manifest))
     assert report.family_counts == dict(sorted(counted.families.items())) and sum(counted.families.values()) > 0
     assert (report.chains, report.fallback_files) == (counted.chains, counted.fallback_files)
-    assert report.chains == 19 * 4
+    return counted
+
+
+def test_the_tally_the_workers_send_is_the_records_of_the_manifest(tmp_path):
+    """For a colour set and its greyscale twin, one of whose colour files is gone: the grey
+    file that could not be made is an error row, and its chain is not counted."""
+    layout = Layout(make_root(tmp_path, count=40))
+    ctx = BuildContext(layout, IdRange.parse("000000-000003"), 1, 2)
+    colour = artifacts.S27.build(artifacts.S27, ctx)
+    assert _assert_tally_is_the_manifests(colour).chains == 19 * 4
+
+    gone = artifacts.S27.folder(layout, ctx.key) / "2_5.jpg"
+    gone.unlink()
+    grey = artifacts.S27_BW.build(artifacts.S27_BW, ctx)
+    counted = _assert_tally_is_the_manifests(grey)
+    assert counted.chains == 19 * 4 - 1 and grey.files == 20 * 4 - 1
+    assert [b["reason"].split(":")[0] for b in grey.bad_inputs] == [str(gone)]
