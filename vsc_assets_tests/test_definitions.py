@@ -94,6 +94,25 @@ def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
     assert instance.get_settings("telemetry") == {"enabled": False}
 
 
+def test_a_new_instance_runs_one_run_per_core_and_looks_for_queued_runs_every_second(tmp_path):
+    """A run the daemon launches leaves its cores idle for seconds: many one-worker runs hide that."""
+    import dagster as dg
+
+    from vsc_assets.defs.resources import VscRoot
+    from vsc_assets.layout import Layout
+    from vsc_assets.parallel import default_workers
+    from vsc_assets.runs.instance import local_instance_config, open_instance
+
+    instance = open_instance(Layout(tmp_path))
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == default_workers()
+    assert VscRoot().worker_count(instance) == 1
+    assert instance.run_coordinator.dequeue_interval_seconds == 1
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "dagster.yaml").write_text(local_instance_config(64))
+    big = dg.DagsterInstance.from_config(str(tmp_path / "big"))
+    assert big.get_concurrency_config().run_queue_config.max_concurrent_runs == 64
+
+
 def test_each_job_has_a_celery_twin_and_keeps_the_in_process_executor():
     """With the cluster extra (installed in CI) the `_cluster` jobs exist, and only they use Celery."""
     from vsc_assets.defs.cluster import celery_executor

@@ -219,6 +219,11 @@ def cmd_bench(args) -> int:
 
         print(json.dumps(run_ceilings(sources=args.sources or FULL_SOURCES, randomness=args.randomness, echo=lambda line: print(line, file=sys.stderr))))
         return 0
+    if args.daemon:
+        from vsc_assets.bench.daemon import run_daemon_bench
+
+        print(json.dumps(run_daemon_bench(echo=lambda line: print(line, file=sys.stderr))))
+        return 0
     if args.scale:
         from vsc_assets.bench.scale import run_scale
 
@@ -424,6 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--ceilings",
         action="store_true",
         help="instead: the most a lever for each family that keeps chains at full size could give (s27, s3), and where frame extraction's time goes",
+    )
+    bench.add_argument(
+        "--daemon",
+        action="store_true",
+        help="instead: s27 partitions as the daemon launches them (a backfill), one run at a time and one run per core; projection to big machines",
     )
     bench.add_argument(
         "--scale",

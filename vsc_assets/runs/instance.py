@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +12,7 @@ from vsc_assets.catalog.artifacts import CATALOG, Catalog
 from vsc_assets.catalog.partition_sizes import Asked, new_keys
 from vsc_assets.io.atomic import write_bytes_atomic
 from vsc_assets.layout import Layout
+from vsc_assets.parallel import default_workers
 
 PACKAGE = Path(__file__).resolve().parent.parent
 SHIPPED_INSTANCE_CONFIG = PACKAGE / "dagster.yaml"
@@ -18,11 +20,23 @@ CLUSTER_INSTANCE_CONFIG = PACKAGE / "cluster" / "dagster.yaml"
 
 
 OPENING_LOCK = ".vsc-assets-opening.lock"
+_RUN_LIMIT = re.compile(r"^(\s*max_concurrent_runs:) \d+$", re.MULTILINE)
+
+
+def local_instance_config(cores: int) -> str:
+    """The shipped config with the run limit set to ``cores``: one run per core, one worker each.
+    A run the daemon launches leaves its cores idle for seconds, which many small runs hide
+    (docs/benchmarks.md, "Runs the daemon launches")."""
+    text, found = _RUN_LIMIT.subn(rf"\g<1> {max(1, cores)}", SHIPPED_INSTANCE_CONFIG.read_text())
+    if found != 1:
+        raise ValueError(f"{SHIPPED_INSTANCE_CONFIG}: expected one max_concurrent_runs line, found {found}")
+    return text
 
 
 def open_instance(layout: Layout) -> dg.DagsterInstance:
     """The instance at $DAGSTER_HOME, else <root>/.dagster (SQLite) or, for a cluster,
-    <root>/.dagster-cluster (Postgres); created on first use from the shipped config.
+    <root>/.dagster-cluster (Postgres); created on first use from the shipped config (a
+    machine's with its run limit set to the machine's cores).
 
     Two commands opening a new instance at once would each create its databases: Dagster's SQLite
     storage then fails in one of them ("table ... already exists") and leaves a second alembic head
@@ -34,7 +48,9 @@ def open_instance(layout: Layout) -> dg.DagsterInstance:
         fcntl.flock(lock, fcntl.LOCK_EX)
         config = home / "dagster.yaml"
         if not config.exists():
-            write_bytes_atomic(config, (CLUSTER_INSTANCE_CONFIG if layout.cluster else SHIPPED_INSTANCE_CONFIG).read_bytes())
+            # A cluster's run limit is its Celery slots, set by hand; a machine's, its cores.
+            text = CLUSTER_INSTANCE_CONFIG.read_text() if layout.cluster else local_instance_config(default_workers())
+            write_bytes_atomic(config, text.encode())
         return dg.DagsterInstance.from_config(str(home))
 
 
