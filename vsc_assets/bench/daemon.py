@@ -138,9 +138,12 @@ def measure_daemon_runs(tmp: Path, sources: int, partitions: int, slots: int, ti
         log.close()
     failed = [r.dagster_run.tags.get("dagster/partition") for r in records if not r.dagster_run.is_success]
     if failed:
-        raise RuntimeError(f"daemon runs failed for {', '.join(map(str, failed))} (daemon log: {tmp / f'daemon-{slots}.log'})")
+        tail = "\n".join((tmp / f"daemon-{slots}.log").read_text(errors="replace").splitlines()[-20:])
+        raise RuntimeError(f"daemon runs failed for {', '.join(map(str, failed))}; the daemon's log ended:\n{tail}")
     instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
-    made = {m.partition_key: m.asset_materialization.metadata for m in instance.fetch_materializations(dg.AssetKey(S27.name), limit=10 * partitions).records}
+    made: dict[str, dict] = {}
+    for m in instance.fetch_materializations(dg.AssetKey(S27.name), limit=10 * partitions).records:  # newest first
+        made.setdefault(m.partition_key, m.asset_materialization.metadata)
     workers = max(1, default_workers() // slots)
     runs, spans = [], []
     for record in records:
