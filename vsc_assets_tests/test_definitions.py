@@ -79,9 +79,18 @@ def test_runs_execute_steps_in_process_so_workers_times_runs_match_the_cores(tmp
     assert defs.executor is dg.in_process_executor
     (tmp_path / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 2\n")
     instance = dg.DagsterInstance.from_config(str(tmp_path))
-    assert VscRoot().worker_count(instance) == max(1, default_workers() // 2)
+    assert VscRoot().worker_count(instance) == default_workers()  # a lone run takes every core
+    _runs_in_flight(instance, 3)
+    assert VscRoot().worker_count(instance) == max(1, default_workers() // 2)  # a backfill's: their share, two at once
     assert VscRoot().worker_count(None) == default_workers()
     assert VscRoot(workers=3).worker_count(instance) == 3
+
+
+def _runs_in_flight(instance, count: int) -> None:
+    import uuid
+
+    for _ in range(count):
+        instance.add_run(dg.DagsterRun(job_name="disc21_sets", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED))
 
 
 def test_shipped_instance_config_turns_off_first_visit_prompts(tmp_path):
@@ -105,8 +114,10 @@ def test_a_new_instance_runs_one_run_per_core_and_looks_for_queued_runs_every_se
 
     instance = open_instance(Layout(tmp_path))
     assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == default_workers()
-    assert VscRoot().worker_count(instance) == 1
     assert instance.run_coordinator.dequeue_interval_seconds == 1
+    assert VscRoot().worker_count(instance) == default_workers()  # one partition from the UI: every core
+    _runs_in_flight(instance, default_workers() + 3)
+    assert VscRoot().worker_count(instance) == 1  # a backfill's run: one core each
     (tmp_path / "big").mkdir()
     (tmp_path / "big" / "dagster.yaml").write_text(local_instance_config(64))
     big = dg.DagsterInstance.from_config(str(tmp_path / "big"))

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
@@ -80,12 +81,14 @@ class DaemonRuns:
 
     @property
     def typical(self) -> PartitionRun:
-        """One run with every figure the mean of the runs' (each run is a fresh process alike)."""
-        first = self.runs[0]
-        serial = SerialSeconds(*(mean(getattr(r.serial, f) for r in self.runs) for f in ("start", "tail", "manifest", "preview", "checks")))
+        """One run with every figure the mean of the runs' (each run is a fresh process alike), of
+        the runs with the most common number of workers (a backfill's last run, alone, takes every core)."""
+        workers = Counter(r.workers for r in self.runs).most_common(1)[0][0]
+        runs = [r for r in self.runs if r.workers == workers]
+        serial = SerialSeconds(*(mean(getattr(r.serial, f) for r in runs) for f in ("start", "tail", "manifest", "preview", "checks")))
         return PartitionRun(
-            first.sources, first.workers, round(mean(r.files for r in self.runs)),
-            mean(r.run_seconds for r in self.runs), mean(r.build_seconds for r in self.runs), serial,
+            runs[0].sources, workers, round(mean(r.files for r in runs)),
+            mean(r.run_seconds for r in runs), mean(r.build_seconds for r in runs), serial,
         )  # fmt: skip
 
     def projected_efficiency(self, cores: int, sources: int = PROJECTED_SOURCES) -> float:
@@ -111,8 +114,8 @@ def _wait_for_runs(instance: dg.DagsterInstance, count: int, timeout: float) -> 
 
 def measure_daemon_runs(tmp: Path, sources: int, partitions: int, slots: int, timeout: float = 1200) -> DaemonRuns:
     """A backfill of ``partitions`` s27 partitions of ``sources`` on a new root whose instance runs
-    ``slots`` runs at a time, each with its share of the cores (the resource's default), launched
-    by a daemon started for it and stopped after."""
+    ``slots`` runs at a time, each with its share of the cores (the resource's default: as many as
+    its materialization's ``workers`` says), launched by a daemon started for it and stopped after."""
     layout = Layout(tmp / f"root-{slots}-at-a-time")
     make_disc21_demo(layout.disc21_dir, count=partitions * sources * SOURCE_STRIDE, workers=default_workers())
     instance = open_instance(layout)
@@ -144,11 +147,10 @@ def measure_daemon_runs(tmp: Path, sources: int, partitions: int, slots: int, ti
     made: dict[str, dict] = {}
     for m in instance.fetch_materializations(dg.AssetKey(S27.name), limit=10 * partitions).records:  # newest first
         made.setdefault(m.partition_key, m.asset_materialization.metadata)
-    workers = max(1, default_workers() // slots)
     runs, spans = [], []
     for record in records:
         metadata = made[record.dagster_run.tags["dagster/partition"]]
-        summary = read_summary(metadata)
+        summary, workers = read_summary(metadata), metadata["workers"].value
         span = RunSpan(record.start_time, record.end_time)
         runs.append(PartitionRun(sources, workers, summary.count, span.end - span.start, summary.seconds, read_serial_seconds(metadata)))
         spans.append(span)

@@ -114,7 +114,7 @@ def artifact_asset(artifact: Artifact, catalog: Catalog, randomness: str = PUBLI
             randomness=randomness,
             version=artifact.version_for(randomness),
         )
-        extra = {"version": dg.MetadataValue.text(build.version)}
+        extra = {"version": dg.MetadataValue.text(build.version), "workers": dg.MetadataValue.int(build.workers)}
         with fail_fast():
             claim, waited_for = _claim(context, build, artifact)
             with claim:

@@ -20,6 +20,18 @@ def celery_worker_name() -> str | None:
     return task.request.hostname if task and task.request.hostname else None
 
 
+UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def runs_sharing_the_cores(instance: dg.DagsterInstance) -> int:
+    """The runs queued or in flight (at least one: the caller's), at most as many as the
+    instance's run queue lets run at once."""
+    unfinished = max(1, instance.get_runs_count(dg.RunsFilter(statuses=UNFINISHED)))
+    queue = instance.get_concurrency_config().run_queue_config
+    limit = queue.max_concurrent_runs if queue else None
+    return min(unfinished, limit) if limit and limit > 0 else unfinished
+
+
 class VscRoot(dg.ConfigurableResource):
     """All paths derive from ``root``; empty means $VSC_ROOT, else ./vsc-data (read at run time)."""
 
@@ -27,7 +39,7 @@ class VscRoot(dg.ConfigurableResource):
     base_seed: int = Field(default=DEFAULT_BASE_SEED, description="Base seed of every augmented file")
     workers: int = Field(
         default=0,
-        description="Worker processes inside one run; 0: the cores divided by the instance's max_concurrent_runs",
+        description="Worker processes inside one run; 0: the cores divided by the runs queued or in flight, at most the instance's max_concurrent_runs",
     )
     sources_per_partition: int = Field(
         default=0, description="DISC21 sources per new partition key; 0: as the root's first keys were made"
@@ -42,15 +54,16 @@ class VscRoot(dg.ConfigurableResource):
         return Layout(resolve_root(self.root or None))
 
     def worker_count(self, instance: dg.DagsterInstance | None = None) -> int:
-        """Concurrent runs times workers per run stays at the core count. $VSC_STEP_WORKERS,
-        read when the step runs, sets it per machine or pod (`vsc-assets worker --step-workers`
-        sets it); a Celery worker, which takes one step at a time, otherwise uses its machine's cores."""
+        """Concurrent runs times workers per run stays at the core count: a run shares the cores
+        with the runs queued or in flight when it starts (itself included), as many as the
+        instance lets run at once. A lone run (one partition from the UI) takes every core; a run
+        of a backfill, its share. $VSC_STEP_WORKERS, read when the step runs, sets it per machine
+        or pod (`vsc-assets worker --step-workers` sets it); a Celery worker, which takes one step
+        at a time, otherwise uses its machine's cores."""
         if self.workers > 0:
             return self.workers
         if int(os.environ.get(STEP_WORKERS_ENV) or 0) > 0:
             return int(os.environ[STEP_WORKERS_ENV])
-        if celery_worker_name() is not None:
+        if celery_worker_name() is not None or instance is None:
             return default_workers()
-        queue = instance.get_concurrency_config().run_queue_config if instance is not None else None
-        runs = queue.max_concurrent_runs if queue and queue.max_concurrent_runs and queue.max_concurrent_runs > 0 else 1
-        return max(1, default_workers() // runs)
+        return max(1, default_workers() // runs_sharing_the_cores(instance))
