@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import fcntl
-import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +14,7 @@ import pytest
 
 from vsc_assets.augment.materials import list_materials
 from vsc_assets.demo.images import make_disc21_demo
+from vsc_assets_tests.support import wait_for
 
 
 def pytest_configure(config):
@@ -25,14 +26,17 @@ def pytest_configure(config):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def _needs_demo(item) -> bool:
+    return "demo_root" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config, items):
-    """The tests of the demo root run in one test process (`--dist loadgroup`), so the other never
-    waits for the demo. The soak test runs only when asked for by name (`pytest -m soak`): it
-    takes about 10 minutes."""
-    for item in items:
-        if "demo_root" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("demo_root"))
+    """The tests of the demo root come last, so that the demo, built in the background from the
+    start (``demo_build``), is ready when they run and no test process waits for it. (Grouping
+    them in one process with `--dist loadgroup` no longer works on pytest 9.2: pytest-xdist
+    issue 1386.) The soak test runs only when asked for by name (`pytest -m soak`): it takes
+    about 10 minutes."""
+    items[:] = sorted(items, key=_needs_demo)  # stable: the same order in every test process
     if "soak" in (config.getoption("markexpr") or ""):
         return
     kept = [item for item in items if item.get_closest_marker("soak") is None]
@@ -61,27 +65,52 @@ def materials(demo_disc21):
     return list_materials(None, demo_disc21)
 
 
-@pytest.fixture(scope="session")
-def demo_root(tmp_path_factory, worker_id):
-    """`vsc-assets demo` on an empty root, run once per test run: (root, its stdout, its stderr).
+DEMO_TIMEOUT = 900  # seconds for `vsc-assets demo`, on a machine as busy as the suite makes it
 
-    The suite's test processes (pytest-xdist) share it: the first to need it builds it under a
-    lock in their common temp folder, and the others wait for it and read what it said.
-    """
+
+def _demo_folder(tmp_path_factory, worker_id) -> Path:
+    """Where the demo is built: the temp folder every test process of this run shares."""
     shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        shared = shared.parent
-    said = shared / "demo-output.json"
-    with open(shared / "demo.lock", "w") as lock:
+    return shared.parent if worker_id != "master" else shared
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_build(request, tmp_path_factory, worker_id):
+    """`vsc-assets demo` on an empty root, started in the background by the first test process
+    of a run that has tests needing it (they run last); the process that started it waits for
+    it to end at the end of its session, and stops it if it overruns."""
+    if not any(_needs_demo(item) for item in request.session.items):
+        yield None
+        return
+    folder = _demo_folder(tmp_path_factory, worker_id)
+    started = None
+    with open(folder / "demo.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not said.exists():
-            root = shared / "demo" / "root"
+        if not (folder / "demo-started").exists():
+            (folder / "demo").mkdir(exist_ok=True)
             env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "VSC_ROOT")}
-            proc = subprocess.run(
-                [sys.executable, "-m", "vsc_assets.cli", "demo", "--root", str(root)],
-                capture_output=True, text=True, env=env, timeout=900,
+            demo = f"{shlex.quote(sys.executable)} -m vsc_assets.cli demo --root {shlex.quote(str(folder / 'demo' / 'root'))}"
+            started = subprocess.Popen(
+                ["sh", "-c", f"{demo} > demo.out 2> demo.err; echo $? > demo.rc.tmp && mv demo.rc.tmp demo.rc"],
+                cwd=folder, env=env, start_new_session=True,
             )  # fmt: skip
-            assert proc.returncode == 0, proc.stdout + proc.stderr
-            said.write_text(json.dumps({"root": str(root), "stdout": proc.stdout, "stderr": proc.stderr}))
-        demo = json.loads(said.read_text())
-    return Path(demo["root"]), demo["stdout"], demo["stderr"]
+            (folder / "demo-started").write_text(str(started.pid))
+    yield folder
+    if started is not None:
+        try:
+            started.wait(timeout=DEMO_TIMEOUT)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+            os.killpg(started.pid, signal.SIGKILL)
+            started.wait()
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise AssertionError(f"`vsc-assets demo` ran over {DEMO_TIMEOUT} s and was stopped") from None
+
+
+@pytest.fixture(scope="session")
+def demo_root(demo_build):
+    """The demo root the background build made: (root, its stdout, its stderr)."""
+    wait_for(lambda: (demo_build / "demo.rc").exists(), DEMO_TIMEOUT, "`vsc-assets demo` to finish")
+    out, err = (demo_build / "demo.out").read_text(), (demo_build / "demo.err").read_text()
+    assert (demo_build / "demo.rc").read_text().strip() == "0", out + err
+    return demo_build / "demo" / "root", out, err
