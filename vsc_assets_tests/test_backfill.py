@@ -14,6 +14,7 @@ import pytest
 
 from vsc_assets.cli.main import main
 from vsc_assets.layout import Layout
+from vsc_assets.parallel import default_workers
 from vsc_assets_tests.dagster_processes import stop_sensor
 from vsc_assets_tests.support import free_port, make_root, wait_for
 
@@ -74,6 +75,13 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
         stats = [instance.get_run_stats(r.run_id) for r in runs]
         limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs  # the machine's cores
         assert 1 <= _max_overlap(stats) <= limit  # never more than max_concurrent_runs at once, however busy the machine
+        # A run shares the cores with the runs still to end (VscRoot.worker_count): one that another
+        # run outlived, waiting or running, had at most half of them in every step.
+        shared = _outlived_runs(instance, runs)
+        assert shared
+        for run in shared:
+            workers = [e.asset_materialization.metadata["workers"].value for e in instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records]
+            assert workers and all(w <= max(1, default_workers() // 2) for w in workers), (run.tags["dagster/partition"], workers)
 
         # Fix the cause, then what the UI's "Re-execute → From failure" on the backfill does.
         blocker.rmdir()
@@ -94,6 +102,16 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
     newest = max(runs, key=lambda r: instance.get_run_stats(r.run_id).start_time or 0)
     assert len(runs) == 5 and newest.is_success and newest.tags["dagster/partition"] == "000012-000015"
     assert len(list(layout.set_dir("train_v1_s27_all").glob("*.jpg"))) == 320
+
+
+def _outlived_runs(instance, runs) -> list:
+    """The runs another run outlived: created before this one started, ended after it ended."""
+    records = [instance.get_run_record_by_id(r.run_id) for r in runs]
+    return [
+        r.dagster_run
+        for r in records
+        if any(o is not r and o.create_timestamp.timestamp() < r.start_time and o.end_time > r.end_time for o in records)
+    ]
 
 
 def _wait_for_runs(instance, count: int, timeout: float = 400):

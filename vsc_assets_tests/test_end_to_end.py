@@ -23,6 +23,7 @@ from dagster._core.execution.backfill import BulkActionStatus  # what a backfill
 
 from vsc_assets.catalog.artifacts import CATALOG, DISC21_SOURCES, REFERENCE_VIDEOS
 from vsc_assets.layout import Layout
+from vsc_assets.parallel import default_workers
 from vsc_assets_tests.dagster_processes import (
     BIN,
     REPO,
@@ -257,6 +258,9 @@ def test_register_then_dagster_asset_materialize_and_dg_launch(tmp_path):
     assert materialized_partitions(instance, ("train_v1_s27_all", "train_v1_s27_all_bw", "train_v1_s3_all")) == {
         "train_v1_s27_all": {"000002-000003"}, "train_v1_s27_all_bw": {"000002-000003"}, "train_v1_s3_all": {"000000-000001"},
     }  # fmt: skip
+    # A lone run, nothing else queued or in flight, takes every core (VscRoot.worker_count).
+    (made,) = instance.fetch_materializations(dg.AssetKey("train_v1_s27_all"), limit=1).records
+    assert made.asset_materialization.metadata["workers"].value == default_workers()
     for name, pids in (("train_v1_s27_all", (2, 3)), ("train_v1_s27_all_bw", (2, 3)), ("train_v1_s3_all", (0, 1))):
         assert sorted(p.name for p in layout.set_dir(name).glob("*.jpg")) == sorted(f"{pid}_{j}.jpg" for pid in pids for j in range(20))
     # `dg dev`: the webserver and the daemon of the project, its code location loaded without error.
