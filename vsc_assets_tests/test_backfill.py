@@ -4,6 +4,7 @@ partition is re-executed from failure. (Asset backfills and lost runs: test_end_
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,11 +25,24 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _start_daemon(env: dict[str, str]) -> subprocess.Popen:
+    """In a process group of its own, so that ``_stop`` ends the code server it starts too."""
     bin_dir = Path(sys.executable).parent
     return subprocess.Popen(
         [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    """Each process's whole group: SIGTERM to a dagster process alone leaves its code server running."""
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _backfill_all_partitions(env: dict[str, str]) -> None:
@@ -63,7 +77,7 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
     port = free_port()
     web = subprocess.Popen(
         [str(bin_dir / "dagster-webserver"), "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
     try:
@@ -95,10 +109,7 @@ def test_backfill_keeps_the_run_limit_and_reexecutes_only_its_failed_partition(t
         assert answer["data"]["reexecutePartitionBackfill"]["__typename"] == "LaunchBackfillSuccess", answer
         runs = _wait_for_runs(instance, 5)
     finally:
-        web.terminate()
-        daemon.terminate()
-        web.wait(timeout=60)
-        daemon.wait(timeout=60)
+        _stop(web, daemon)
     newest = max(runs, key=lambda r: instance.get_run_stats(r.run_id).start_time or 0)
     assert len(runs) == 5 and newest.is_success and newest.tags["dagster/partition"] == "000012-000015"
     assert len(list(layout.set_dir("train_v1_s27_all").glob("*.jpg"))) == 320
@@ -158,8 +169,7 @@ def test_a_cli_run_and_a_daemon_backfill_over_the_same_partitions_build_each_onc
         backfill_runs = lambda: [r for r in instance.get_runs() if "dagster/backfill" in r.tags]  # noqa: E731
         runs = wait_for(lambda: len(backfill_runs()) == 3 and all(r.is_finished for r in backfill_runs()) and backfill_runs(), 400, "the backfill's 3 runs")
     finally:
-        daemon.terminate()
-        daemon.wait(timeout=60)
+        _stop(daemon)
     assert all(r.is_success for r in runs), [r.status for r in runs]
     built: dict[tuple[str, str], int] = {}
     for name in DISC21_SETS:
