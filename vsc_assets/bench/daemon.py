@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from vsc_assets.demo.images import make_disc21_demo
 from vsc_assets.layout import Layout
 from vsc_assets.parallel import default_workers
 from vsc_assets.runs.backfill import launch_backfill
-from vsc_assets.runs.instance import open_instance, register_partitions
+from vsc_assets.runs.instance import local_instance_config, open_instance, register_partitions
 
 WORKSPACE = "load_from:\n  - python_module: vsc_assets.definitions\n"
 SENSOR = "data_change_sensor"  # off for the measurement: its first tick would request the same partitions
@@ -120,8 +119,7 @@ def measure_daemon_runs(tmp: Path, sources: int, partitions: int, slots: int, ti
     make_disc21_demo(layout.disc21_dir, count=partitions * sources * SOURCE_STRIDE, workers=default_workers())
     instance = open_instance(layout)
     register_partitions(instance, layout, {"sources": sources, "videos": None})
-    config = layout.dagster_home / "dagster.yaml"
-    config.write_text(re.sub(r"max_concurrent_runs: \d+", f"max_concurrent_runs: {slots}", config.read_text()))
+    (layout.dagster_home / "dagster.yaml").write_text(local_instance_config(slots))
     workspace = tmp / "workspace.yaml"
     workspace.write_text(WORKSPACE)
     env = {**os.environ, "DAGSTER_HOME": str(layout.dagster_home), "VSC_ROOT": str(layout.root)}
